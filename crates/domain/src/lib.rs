@@ -1,0 +1,13 @@
+//! The domain layer of iic: plain types and functions with no I/O.
+
+pub mod authz;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod instance;
+pub mod marker;
+pub mod signing;
+pub mod validate;
+
+pub use error::ApiError;

@@ -1,0 +1,94 @@
+//! The store: every piece of persistent state of iic, behind one interface with two backends —
+//! embedded SQLite (the default) and PostgreSQL (for durability at scale and several servers).
+//! No SQL exists outside this crate.
+
+mod model;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+pub use iic_domain::instance::Instance;
+pub use model::*;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule refused the write; the text names the rule.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend failed (connection, I/O, corruption). Never shown to API callers.
+    #[error("backend: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Organizations, their accounts and projects, and the one-time bootstrap.
+#[async_trait]
+pub trait OrganizationStore {
+    /// Creates the organization, its management account, project and root credential unless an
+    /// organization was bootstrapped already; either way returns what is stored. Atomic.
+    async fn bootstrap(&self, plan: &BootstrapPlan) -> StoreResult<Bootstrapped>;
+    async fn get_account(&self, account_id: &str) -> StoreResult<Option<Account>>;
+    async fn get_organization(&self, organization_id: &str) -> StoreResult<Option<Organization>>;
+    async fn list_projects(&self, account_id: &str) -> StoreResult<Vec<Project>>;
+    /// Adds an account (used by bootstrap, the Organizations API and test fixtures).
+    async fn insert_account(&self, account: &Account) -> StoreResult<()>;
+    async fn insert_project(&self, project: &Project) -> StoreResult<()>;
+}
+
+/// Access keys: permanent ones and temporary ones bound to a security token.
+#[async_trait]
+pub trait CredentialStore {
+    async fn insert_credential(&self, cred: &Credential) -> StoreResult<()>;
+    async fn get_credential(&self, access_key: &str) -> StoreResult<Option<Credential>>;
+    async fn list_credentials(&self, account_id: &str) -> StoreResult<Vec<Credential>>;
+    async fn delete_credential(&self, access_key: &str) -> StoreResult<bool>;
+}
+
+/// IAM Identity Center instances and the regions the service is registered in.
+#[async_trait]
+pub trait InstanceStore {
+    /// Inserts `instance` unless the organization already has one in that region; returns the
+    /// instance that exists afterwards and whether it was created now.
+    async fn create_instance_if_absent(&self, instance: &Instance) -> StoreResult<(Instance, bool)>;
+    async fn get_instance(&self, instance_id: &str) -> StoreResult<Option<Instance>>;
+    /// Keyset page of an organization's instances in `seq` order, starting after `after_seq`.
+    async fn list_instances(
+        &self,
+        organization_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Instance>>;
+    async fn set_alias(&self, instance_id: &str, alias: &str) -> StoreResult<SetAliasOutcome>;
+    /// Removes every instance of the organization and everything under them; returns how many.
+    async fn delete_instances(&self, organization_id: &str) -> StoreResult<u64>;
+    /// Records a region; false when it was registered already.
+    async fn register_region(&self, organization_id: &str, region_id: &str) -> StoreResult<bool>;
+    async fn list_regions(&self, organization_id: &str) -> StoreResult<Vec<String>>;
+}
+
+/// Server-wide key/value facts (the master-key check value, schema facts).
+#[async_trait]
+pub trait MetaStore {
+    async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Stores `value` under `key` unless a value exists; returns the value stored afterwards.
+    async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
+}
+
+pub trait Store: OrganizationStore + CredentialStore + InstanceStore + MetaStore + Send + Sync {
+    fn backend_name(&self) -> &'static str;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by `url`: `sqlite://<path>` (or a bare path) or `postgres://…`.
+/// Migrations are applied before it returns.
+pub async fn open(url: &str) -> StoreResult<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    }
+}

@@ -1,0 +1,66 @@
+//! Records the store keeps that are not domain types of their own yet.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub management_account_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub organization_id: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: String,
+    pub account_id: String,
+    /// The region the project lives in; its name is the region id, as on the cloud.
+    pub region: String,
+}
+
+/// An access key. The secret is kept only sealed with the server's credential key; a temporary
+/// key also carries the SHA-256 of its security token and an expiry (Unix ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub access_key: String,
+    pub account_id: String,
+    pub secret_sealed: Vec<u8>,
+    pub security_token_sha256: Option<String>,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What the first start of a server creates.
+#[derive(Debug, Clone)]
+pub struct BootstrapPlan {
+    pub organization: Organization,
+    pub account: Account,
+    pub project: Project,
+    pub credential: Credential,
+}
+
+/// What exists after bootstrap: the plan's records, or the ones a previous start created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bootstrapped {
+    pub organization: Organization,
+    pub account: Account,
+    pub project: Project,
+    /// The access key of the root credential minted at first start.
+    pub root_access_key: String,
+    pub created_now: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetAliasOutcome {
+    Set,
+    NoSuchInstance,
+    /// The instance has an alias already; setting it is one-time.
+    AlreadySet,
+    /// Another instance uses this alias.
+    Taken,
+}

@@ -1,0 +1,129 @@
+//! Embedded SQLite backend: one file in WAL mode, one writer connection and a few reader
+//! connections, each query run on the blocking pool so that the async workers never wait on I/O.
+
+mod migrations;
+mod queries;
+
+use crate::StoreError;
+use parking_lot::Mutex;
+use rusqlite::{Connection, OpenFlags};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    inner: Arc<Pool>,
+}
+
+struct Pool {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn open_connection(path: &str) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(msg.clone().unwrap_or_else(|| e.to_string()))
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and applies migrations.
+    pub async fn open(path: &str) -> Result<SqliteStore, StoreError> {
+        let path = path.to_string();
+        tokio::task::spawn_blocking(move || -> Result<SqliteStore, StoreError> {
+            if let Some(parent) = std::path::Path::new(&path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| StoreError::Backend(format!("create {parent:?}: {e}")))?;
+                }
+            }
+            let mut writer = open_connection(&path).map_err(map_err)?;
+            migrations::apply(&mut writer).map_err(map_err)?;
+            let readers = (0..READERS)
+                .map(|_| open_connection(&path).map(Mutex::new))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(map_err)?;
+            Ok(SqliteStore {
+                inner: Arc::new(Pool {
+                    writer: Mutex::new(writer),
+                    readers,
+                    next_reader: AtomicUsize::new(0),
+                }),
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+
+    /// Runs a read on a reader connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let pool = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let start = pool.next_reader.fetch_add(1, Ordering::Relaxed);
+            for i in 0..pool.readers.len() {
+                if let Some(conn) = pool.readers[(start + i) % pool.readers.len()].try_lock() {
+                    return f(&conn).map_err(map_err);
+                }
+            }
+            let conn = pool.readers[start % pool.readers.len()].lock();
+            f(&conn).map_err(map_err)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+
+    /// Runs `f` inside one immediate transaction on the writer connection; commits when it
+    /// returns Ok, rolls back otherwise.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.writer.lock();
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(map_err)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(map_err)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+}
+
+impl crate::Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+}
