@@ -1,0 +1,193 @@
+//! The one place that verifies request signatures (SDK-HMAC-SHA256) and establishes the caller.
+
+use crate::caller::{Caller, ResolvedKey};
+use crate::envelope::RawBody;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use iic_domain::crypto::ct_eq;
+use iic_domain::signing::{self, AuthorizationParseError};
+use iic_domain::ApiError;
+use sha2::{Digest, Sha256};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Middleware on every signed route: verifies the signature and puts the [`Caller`] into the
+/// request's extensions.
+pub async fn verify_signature(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    match authenticate(&state, &parts).await {
+        Ok(caller) => {
+            parts.extensions.insert(caller.clone());
+            let req = Request::from_parts(parts, body);
+            let mut resp = next.run(req).await;
+            // A refusal is sealed with the caller's identity by the envelope.
+            if resp
+                .extensions()
+                .get::<ApiError>()
+                .is_some_and(|e| e.denial.is_some())
+            {
+                resp.extensions_mut().insert(caller);
+            }
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authenticate(
+    state: &AppState,
+    req: &Parts,
+) -> Result<Caller, crate::envelope::Failure> {
+    let headers = &req.headers;
+    let authorization = header(headers, "authorization")
+        .ok_or_else(|| ApiError::unauthenticated("the Authorization header is missing"))?;
+    let parsed = signing::parse_authorization(authorization).map_err(|e| match e {
+        AuthorizationParseError::UnsupportedAlgorithm => ApiError::unauthenticated(
+            "the Authorization header must use the SDK-HMAC-SHA256 algorithm",
+        ),
+        AuthorizationParseError::Missing(part) => ApiError::unauthenticated(format!(
+            "the Authorization header lacks its {part} part"
+        )),
+    })?;
+    let date = header(headers, "x-sdk-date")
+        .ok_or_else(|| ApiError::unauthenticated("the X-Sdk-Date header is missing"))?;
+    let signed_at = signing::parse_sdk_date(date).ok_or_else(|| {
+        ApiError::unauthenticated("X-Sdk-Date must be a UTC time formatted as YYYYMMDDTHHMMSSZ")
+    })?;
+    let now = iic_domain::clock::now_secs();
+    if (now - signed_at).abs() > state.limits.max_clock_skew_secs {
+        return Err(ApiError::unauthenticated(format!(
+            "the request time X-Sdk-Date {date} is more than {} minutes away from the server time",
+            state.limits.max_clock_skew_secs / 60
+        ))
+        .into());
+    }
+    let signed_headers = parsed.signed_headers;
+    for required in ["host", "x-sdk-date"] {
+        if !signed_headers.split(';').any(|h| h == required) {
+            return Err(ApiError::unauthenticated(format!(
+                "SignedHeaders must include {required}"
+            ))
+            .into());
+        }
+    }
+
+    let key = state
+        .callers
+        .resolve(&state.store, &state.keys.credentials, parsed.access)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "credential lookup failed");
+            ApiError::internal()
+        })?
+        .ok_or_else(|| {
+            ApiError::unauthenticated(format!("the access key {} does not exist", parsed.access))
+        })?;
+
+    let body: &[u8] = req
+        .extensions
+        .get::<RawBody>()
+        .map(|b| b.0.as_ref())
+        .unwrap_or_default();
+    let payload_hash = match header(headers, "x-sdk-content-sha256") {
+        Some(v) if !body.is_empty() && signed_headers.split(';').any(|h| h == "x-sdk-content-sha256") => {
+            v.to_string()
+        }
+        _ => signing::payload_hash(body),
+    };
+    let uri = &req.uri;
+    let canonical = signing::canonical_request(
+        req.method.as_str(),
+        &signing::canonical_uri(uri.path()),
+        &signing::canonical_query(uri.query().unwrap_or("")),
+        signed_headers,
+        |name| header(headers, name),
+        &payload_hash,
+    )
+    .map_err(|missing| {
+        ApiError::unauthenticated(format!(
+            "the signed header {missing} is not present in the request"
+        ))
+    })?;
+    let expected = signing::signature(&key.secret, &signing::string_to_sign(date, &canonical));
+    if !ct_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
+        return Err(ApiError::unauthenticated(
+            "verify aksk signature fail: the signature does not match the request (check the secret key, and that method, path, query, signed headers and body are sent as signed)",
+        )
+        .into());
+    }
+
+    check_security_token(&key, headers, signed_headers)?;
+    check_identity_headers(&key, headers)?;
+    Ok(Caller {
+        access_key: key.access_key.clone(),
+        account: key.account.clone(),
+        temporary: key.security_token_sha256.is_some(),
+    })
+}
+
+fn check_security_token(
+    key: &ResolvedKey,
+    headers: &HeaderMap,
+    signed_headers: &str,
+) -> Result<(), ApiError> {
+    let token = header(headers, "x-security-token");
+    match (&key.security_token_sha256, token) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(ApiError::unauthenticated(
+            "X-Security-Token was sent with a permanent access key",
+        )),
+        (Some(_), None) => Err(ApiError::unauthenticated(
+            "the access key is temporary and needs its X-Security-Token",
+        )),
+        (Some(expected), Some(token)) => {
+            if !signed_headers.split(';').any(|h| h == "x-security-token") {
+                return Err(ApiError::unauthenticated(
+                    "X-Security-Token must be among the signed headers",
+                ));
+            }
+            if !ct_eq(&Sha256::digest(token.as_bytes()), expected) {
+                return Err(ApiError::unauthenticated(
+                    "the security token does not belong to this access key",
+                ));
+            }
+            let now = iic_domain::clock::now_millis();
+            if key.expires_at.is_some_and(|exp| exp <= now) {
+                return Err(ApiError::unauthenticated(
+                    "the security token has expired; obtain new temporary credentials",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn check_identity_headers(key: &ResolvedKey, headers: &HeaderMap) -> Result<(), ApiError> {
+    if let Some(domain) = header(headers, "x-domain-id") {
+        if domain != key.account.id {
+            return Err(ApiError::unauthenticated(format!(
+                "X-Domain-Id {domain} is not the account of access key {}",
+                key.access_key
+            )));
+        }
+    }
+    if let Some(project) = header(headers, "x-project-id") {
+        if !key.account.projects.iter().any(|p| p.id == project) {
+            return Err(ApiError::unauthenticated(format!(
+                "X-Project-Id {project} is not a project of the account of access key {}",
+                key.access_key
+            )));
+        }
+    }
+    Ok(())
+}

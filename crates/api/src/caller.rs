@@ -1,0 +1,127 @@
+//! Who is calling: an access key resolved to its secret and its account, cached briefly so that a
+//! signed request needs no store round trip to authenticate.
+
+use iic_domain::crypto::Sealer;
+use iic_store::{DynStore, Project, StoreError};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The account behind a credential, with what authorization needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub id: String,
+    pub name: String,
+    pub organization_id: Option<String>,
+    /// True when this account is the management account of its organization.
+    pub is_management: bool,
+    pub projects: Vec<Project>,
+}
+
+/// A usable access key: its secret in clear (memory only) and its account.
+pub struct ResolvedKey {
+    pub access_key: String,
+    pub secret: Vec<u8>,
+    pub account: Arc<AccountInfo>,
+    pub security_token_sha256: Option<Vec<u8>>,
+    /// Unix ms; only temporary keys expire.
+    pub expires_at: Option<i64>,
+    fetched_at: i64,
+}
+
+impl std::fmt::Debug for ResolvedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedKey")
+            .field("access_key", &self.access_key)
+            .field("account", &self.account.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub access_key: String,
+    pub account: Arc<AccountInfo>,
+    pub temporary: bool,
+}
+
+pub struct CallerCache {
+    ttl_ms: i64,
+    keys: RwLock<HashMap<String, Arc<ResolvedKey>>>,
+}
+
+const MAX_CACHED_KEYS: usize = 100_000;
+
+impl CallerCache {
+    pub fn new(ttl_ms: i64) -> Self {
+        CallerCache {
+            ttl_ms,
+            keys: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets everything, so the next request reads the store (after a change made here).
+    pub fn clear(&self) {
+        self.keys.write().clear();
+    }
+
+    /// The key and its account, or None when no such access key exists.
+    pub async fn resolve(
+        &self,
+        store: &DynStore,
+        sealer: &Sealer,
+        access_key: &str,
+    ) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
+        let now = iic_domain::clock::now_millis();
+        if let Some(hit) = self.keys.read().get(access_key) {
+            if now - hit.fetched_at < self.ttl_ms {
+                return Ok(Some(hit.clone()));
+            }
+        }
+        let Some(cred) = store.get_credential(access_key).await? else {
+            self.keys.write().remove(access_key);
+            return Ok(None);
+        };
+        let secret = sealer
+            .open(&cred.secret_sealed, cred.access_key.as_bytes())
+            .ok_or_else(|| {
+                StoreError::Backend(format!(
+                    "the secret of access key {access_key} cannot be opened with this master key"
+                ))
+            })?;
+        let Some(account) = store.get_account(&cred.account_id).await? else {
+            return Ok(None);
+        };
+        let is_management = match &account.organization_id {
+            Some(org) => store
+                .get_organization(org)
+                .await?
+                .is_some_and(|o| o.management_account_id == account.id),
+            None => false,
+        };
+        let projects = store.list_projects(&account.id).await?;
+        let resolved = Arc::new(ResolvedKey {
+            access_key: cred.access_key,
+            secret,
+            account: Arc::new(AccountInfo {
+                id: account.id,
+                name: account.name,
+                organization_id: account.organization_id,
+                is_management,
+                projects,
+            }),
+            security_token_sha256: cred
+                .security_token_sha256
+                .and_then(|h| hex::decode(h).ok()),
+            expires_at: cred.expires_at,
+            fetched_at: now,
+        });
+        let mut map = self.keys.write();
+        if map.len() >= MAX_CACHED_KEYS {
+            map.retain(|_, v| now - v.fetched_at < self.ttl_ms);
+        }
+        map.insert(access_key.to_string(), resolved.clone());
+        Ok(Some(resolved))
+    }
+}

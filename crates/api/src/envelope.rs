@@ -1,0 +1,103 @@
+//! The error envelope: the one place that turns an [`ApiError`] into the wire body
+//! `{"error_code","error_msg","request_id"[,"encoded_authorization_message"]}`.
+
+use crate::caller::Caller;
+use crate::state::AppState;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use iic_domain::authz::{self, AuthorizationContext};
+use iic_domain::ApiError;
+use iic_store::StoreError;
+
+/// The raw request body, kept for signature verification.
+#[derive(Clone)]
+pub struct RawBody(pub Bytes);
+
+/// The id of the request, also sent as `X-Request-Id`.
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// A failed request, as handlers return it. The body is rendered by the pipeline, which knows the
+/// request id.
+#[derive(Debug)]
+pub struct Failure(pub ApiError);
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(rule) => {
+                tracing::warn!(%rule, "write refused by a uniqueness rule");
+                Failure(ApiError::concurrency_conflict())
+            }
+            StoreError::Backend(detail) => {
+                tracing::error!(%detail, "store failure");
+                Failure(ApiError::internal())
+            }
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = status.into_response();
+        resp.extensions_mut().insert(self.0);
+        resp
+    }
+}
+
+pub async fn no_such_api() -> Failure {
+    Failure(ApiError::no_such_api())
+}
+
+pub async fn method_not_allowed(method: Method) -> Failure {
+    Failure(ApiError::method_not_allowed(method.as_str()))
+}
+
+/// Writes the envelope of a failed response in place.
+pub fn render_error(
+    state: &AppState,
+    resp: &mut Response,
+    request_id: &str,
+    method: &Method,
+    path: &str,
+) {
+    let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
+        return;
+    };
+    let mut body = serde_json::json!({
+        "error_code": err.code,
+        "error_msg": err.message,
+        "request_id": request_id,
+    });
+    if let Some(denial) = &err.denial {
+        let caller = resp.extensions().get::<Caller>();
+        let ctx = AuthorizationContext {
+            request_id: request_id.to_string(),
+            account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),
+            access_key: caller.map(|c| c.access_key.clone()).unwrap_or_default(),
+            action: denial.action.clone(),
+            method: method.to_string(),
+            path: path.to_string(),
+            reason: denial.reason.clone(),
+            time: iic_domain::clock::now_millis(),
+        };
+        body["encoded_authorization_message"] =
+            serde_json::Value::String(authz::encode(&state.keys.authorization, &ctx));
+    }
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let status = resp.status();
+    let mut fresh = (status, bytes).into_response();
+    fresh.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    *resp = fresh;
+}

@@ -1,0 +1,69 @@
+//! The outer request pipeline: request id, body limit, panic guard, error envelope, access log.
+
+use crate::envelope::{render_error, Failure, RawBody, RequestId};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use iic_domain::ApiError;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = iic_domain::ids::hex32();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+
+    let mut resp = match read_body(&state, req, &request_id).await {
+        Ok(req) => AssertUnwindSafe(next.run(req))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!(%request_id, "handler panicked");
+                Failure(ApiError::internal()).into_response()
+            }),
+        Err(failure) => failure.into_response(),
+    };
+    render_error(&state, &mut resp, &request_id, &method, &path);
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(
+        target: "iic::access",
+        %method,
+        %path,
+        status = resp.status().as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        %request_id,
+    );
+    resp
+}
+
+async fn read_body(state: &AppState, req: Request, request_id: &str) -> Result<Request, Failure> {
+    let limit = state.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::payload_too_large(limit).into());
+    }
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.to_string().contains("length limit"));
+        if too_large {
+            ApiError::payload_too_large(limit)
+        } else {
+            ApiError::bad_request(format!("the request body could not be read: {e}"))
+        }
+    })?;
+    parts.extensions.insert(RawBody(bytes.clone()));
+    parts.extensions.insert(RequestId(request_id.to_string()));
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}

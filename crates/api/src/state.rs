@@ -1,0 +1,68 @@
+//! Shared state of the HTTP application: the store, keys derived once at start, caches.
+
+use crate::caller::CallerCache;
+use iic_domain::crypto::{MasterKey, Sealer};
+use iic_domain::marker::MarkerCodec;
+use iic_store::DynStore;
+use std::sync::Arc;
+
+/// Keys derived from the master key once, at start.
+pub struct ServerKeys {
+    /// Seals secret access keys at rest.
+    pub credentials: Sealer,
+    /// Seals `encoded_authorization_message`.
+    pub authorization: Sealer,
+    pub markers: MarkerCodec,
+}
+
+impl ServerKeys {
+    pub fn derive(master: &MasterKey) -> Self {
+        ServerKeys {
+            credentials: Sealer::new(&master.derive("iic/credentials")),
+            authorization: Sealer::new(&master.derive("iic/authorization-message")),
+            markers: MarkerCodec::new(master.derive("iic/pagination-marker")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How far `X-Sdk-Date` may be from the server clock, in seconds.
+    pub max_clock_skew_secs: i64,
+    /// How long a resolved credential or account is trusted without asking the store, in ms.
+    pub cache_ttl_ms: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 12 * 1024 * 1024,
+            max_clock_skew_secs: 15 * 60,
+            cache_ttl_ms: 5_000,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub keys: Arc<ServerKeys>,
+    pub limits: Arc<Limits>,
+    /// The region this server serves; instances are created here.
+    pub region: Arc<str>,
+    pub callers: Arc<CallerCache>,
+}
+
+impl AppState {
+    pub fn new(store: DynStore, master: &MasterKey, region: &str, limits: Limits) -> Self {
+        AppState {
+            store,
+            keys: Arc::new(ServerKeys::derive(master)),
+            callers: Arc::new(CallerCache::new(limits.cache_ttl_ms)),
+            limits: Arc::new(limits),
+            region: Arc::from(region),
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! HTTP-level tests of the pipeline: signature verification, temporary credentials, the caller
+//! authorization of the admin API, the envelope, panics.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use http_body_util::BodyExt;
+use iic_api::{AppState, Limits};
+use iic_domain::crypto::MasterKey;
+use iic_domain::signing::{authorization_for, format_sdk_date};
+use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+const HOST: &str = "127.0.0.1:8080";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    master: MasterKey,
+    state: AppState,
+    app: Router,
+    management: (String, String, String),
+    member: (String, String, String),
+}
+
+fn credential(state: &AppState, account: &str, ak: &str, sk: &str) -> Credential {
+    Credential {
+        access_key: ak.into(),
+        account_id: account.into(),
+        secret_sealed: state.keys.credentials.seal(sk.as_bytes(), ak.as_bytes()),
+        security_token_sha256: None,
+        expires_at: None,
+        created_at: 0,
+    }
+}
+
+async fn boom() -> &'static str {
+    panic!("boom")
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: DynStore = iic_store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .expect("store");
+    let master = MasterKey::generate();
+    let state = AppState::new(store.clone(), &master, "cn-north-4", Limits::default());
+    let (mgmt, member, org) = ("a".repeat(32), "b".repeat(32), "o-".to_string() + &"c".repeat(32));
+    store
+        .bootstrap(&BootstrapPlan {
+            organization: Organization {
+                id: org.clone(),
+                management_account_id: mgmt.clone(),
+                created_at: 0,
+            },
+            account: Account {
+                id: mgmt.clone(),
+                name: "management".into(),
+                organization_id: Some(org.clone()),
+                created_at: 0,
+            },
+            project: Project {
+                id: "d".repeat(32),
+                account_id: mgmt.clone(),
+                region: "cn-north-4".into(),
+            },
+            credential: credential(&state, &mgmt, "MGMTKEY", "mgmt-secret"),
+        })
+        .await
+        .expect("bootstrap");
+    store
+        .insert_account(&Account {
+            id: member.clone(),
+            name: "member".into(),
+            organization_id: Some(org),
+            created_at: 0,
+        })
+        .await
+        .expect("member");
+    store
+        .insert_credential(&credential(&state, &member, "MEMBERKEY", "member-secret"))
+        .await
+        .expect("member key");
+    let app = iic_api::app(
+        state.clone(),
+        Router::new()
+            .merge(iic_api::identity_center::routes())
+            .route("/test/panic", get(boom)),
+    );
+    Fixture {
+        _dir: dir,
+        master,
+        state,
+        app,
+        management: (mgmt, "MGMTKEY".into(), "mgmt-secret".into()),
+        member: (member, "MEMBERKEY".into(), "member-secret".into()),
+    }
+}
+
+/// A request signed like the SDK signs it.
+fn signed(
+    method: &str,
+    path_and_query: &str,
+    body: &str,
+    (account, ak, sk): &(String, String, String),
+    extra: &[(&str, &str)],
+) -> Request<Body> {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let date = format_sdk_date(iic_domain::clock::now_secs());
+    let mut headers: Vec<(&str, &str)> = vec![
+        ("Content-Type", "application/json"),
+        ("Host", HOST),
+        ("X-Domain-Id", account),
+        ("X-Sdk-Date", &date),
+    ];
+    headers.extend_from_slice(extra);
+    let auth = authorization_for(ak, sk, method, path, query, &headers, body.as_bytes());
+    let mut b = Request::builder().method(method).uri(path_and_query);
+    for (k, v) in &headers {
+        b = b.header(*k, *v);
+    }
+    b.header("Authorization", auth)
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value, String) {
+    let resp = app.clone().oneshot(req).await.expect("infallible");
+    let status = resp.status();
+    let rid = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let json = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("json body")
+    };
+    (status, json, rid)
+}
+
+#[tokio::test]
+async fn management_account_is_served() {
+    let f = fixture().await;
+    let (status, body, rid) = call(
+        &f.app,
+        signed("GET", "/v1/instances?limit=10", "", &f.management, &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["instances"], Value::Array(vec![]));
+    assert_eq!(body["page_info"]["current_count"], 0);
+    assert!(body["page_info"]["next_marker"].is_null());
+    assert_eq!(rid.len(), 32);
+}
+
+#[tokio::test]
+async fn member_account_is_refused_with_a_decodable_authorization_message() {
+    let f = fixture().await;
+    let (status, body, rid) = call(&f.app, signed("GET", "/v1/instances", "", &f.member, &[])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error_code"], "IIC.1215");
+    assert_eq!(body["error_msg"], iic_domain::error::NOT_ADMIN_MESSAGE);
+    assert_eq!(body["request_id"], rid.as_str());
+    let blob = body["encoded_authorization_message"]
+        .as_str()
+        .expect("encoded_authorization_message");
+    let keys = iic_api::ServerKeys::derive(&f.master);
+    let ctx = iic_domain::authz::decode(&keys.authorization, blob).expect("decodes");
+    assert_eq!(ctx.account_id, f.member.0);
+    assert_eq!(ctx.access_key, "MEMBERKEY");
+    assert_eq!(ctx.action, "IdentityCenter:instance:list");
+    assert_eq!(ctx.path, "/v1/instances");
+    assert_eq!(ctx.request_id, rid);
+    assert!(ctx.reason.contains("not its management account"));
+}
+
+async fn insert_temporary(f: &Fixture, token: &str, expires_at: i64) {
+    let mut cred = credential(&f.state, &f.management.0, "TEMPKEY", "temp-secret");
+    cred.security_token_sha256 = Some(hex::encode(Sha256::digest(token.as_bytes())));
+    cred.expires_at = Some(expires_at);
+    f.state.store.insert_credential(&cred).await.expect("temp key");
+}
+
+#[tokio::test]
+async fn temporary_credentials_need_their_token_and_expire() {
+    let f = fixture().await;
+    let now = iic_domain::clock::now_millis();
+    insert_temporary(&f, "good-token", now + 60_000).await;
+    let temp = (f.management.0.clone(), "TEMPKEY".to_string(), "temp-secret".to_string());
+
+    let (s, b, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &temp, &[("X-Security-Token", "good-token")]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let (s, b, _) = call(&f.app, signed("GET", "/v1/instances", "", &temp, &[])).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(b["error_msg"].as_str().unwrap_or("").contains("X-Security-Token"));
+
+    let (s, b, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &temp, &[("X-Security-Token", "bad-token")]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(b["error_msg"].as_str().unwrap_or("").contains("security token"));
+
+    let (s, b, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &f.management, &[("X-Security-Token", "good-token")]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+}
+
+#[tokio::test]
+async fn expired_security_token_is_refused() {
+    let f = fixture().await;
+    insert_temporary(&f, "old-token", iic_domain::clock::now_millis() - 1).await;
+    let temp = (f.management.0.clone(), "TEMPKEY".to_string(), "temp-secret".to_string());
+    let (s, b, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &temp, &[("X-Security-Token", "old-token")]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(b["error_code"], "APIGW.0301");
+    assert!(b["error_msg"].as_str().unwrap_or("").contains("expired"), "{b}");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+    let f = fixture().await;
+    let (s, b, rid) = call(&f.app, signed("GET", "/test/panic", "", &f.management, &[])).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(b["error_code"], "IIC.500");
+    assert_eq!(b["request_id"], rid.as_str());
+    let (s, _, _) = call(&f.app, signed("GET", "/v1/instances", "", &f.management, &[])).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signed_headers_must_cover_host_and_date() {
+    let f = fixture().await;
+    let mut req = signed("GET", "/v1/instances", "", &f.management, &[]);
+    let auth = req.headers()["authorization"].to_str().expect("ascii").to_string();
+    let tampered = auth.replace("SignedHeaders=content-type;host;x-domain-id;x-sdk-date", "SignedHeaders=content-type;x-domain-id;x-sdk-date");
+    assert_ne!(auth, tampered);
+    req.headers_mut()
+        .insert("authorization", tampered.parse().expect("header"));
+    let (s, b, _) = call(&f.app, req).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(b["error_msg"].as_str().unwrap_or("").contains("host"), "{b}");
+}
+
+#[tokio::test]
+async fn a_marker_from_one_listing_is_refused_by_another_organization() {
+    let f = fixture().await;
+    let foreign = f.state.keys.markers.encode("instances:o-other", 1);
+    let (s, b, _) = call(
+        &f.app,
+        signed("GET", &format!("/v1/instances?marker={foreign}"), "", &f.management, &[]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b["error_msg"].as_str().unwrap_or("").contains("marker"));
+}

@@ -1,0 +1,164 @@
+//! Configuration: command-line flags, then `IIC_*` environment variables, then an optional TOML
+//! file, then defaults — the first that gives a value wins.
+
+use clap::Args;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "IIC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "IIC_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory for the embedded database, the master key and the bootstrap credentials.
+    #[arg(long, env = "IIC_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://<path>` or `postgres://…`; default: SQLite file `iic.db` in the data directory.
+    #[arg(long, env = "IIC_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Region this server serves.
+    #[arg(long, env = "IIC_REGION")]
+    pub region: Option<String>,
+    /// Log filter (tracing env-filter syntax), e.g. `info` or `iic=debug`.
+    #[arg(long, env = "IIC_LOG")]
+    pub log: Option<String>,
+    /// `text` or `json`.
+    #[arg(long, env = "IIC_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    region: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub region: String,
+    pub log: String,
+    pub log_json: bool,
+}
+
+impl Config {
+    pub fn resolve(args: &ServeArgs) -> Result<Config, String> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./iic-data"));
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("iic.db").display()));
+        let log_format = args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        let log_json = match log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => return Err(format!("log_format must be text or json, not {other:?}")),
+        };
+        let region = args
+            .region
+            .clone()
+            .or(file.region)
+            .unwrap_or_else(|| "cn-north-4".into());
+        iic_domain::validate::simple_id("region", &region, 64).map_err(|e| e.message)?;
+        Ok(Config {
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir,
+            database_url,
+            region,
+            log: args.log.clone().or(file.log).unwrap_or_else(|| "info".into()),
+            log_json,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_without_anything() {
+        let c = Config::resolve(&ServeArgs::default()).expect("defaults");
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./iic-data"));
+        assert_eq!(c.database_url, "sqlite://./iic-data/iic.db");
+        assert_eq!(c.region, "cn-north-4");
+        assert!(!c.log_json);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("iic.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\nregion = \"cn-south-1\"\ndata_dir = \"/var/lib/iic\"\n",
+        )
+        .expect("write");
+        let args = ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args).expect("resolve");
+        assert_eq!(c.listen, "127.0.0.1:9100");
+        assert_eq!(c.region, "cn-south-1");
+        assert_eq!(c.database_url, "sqlite:///var/lib/iic/iic.db");
+    }
+
+    #[test]
+    fn bad_file_and_bad_values_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("iic.toml");
+        std::fs::write(&path, "listen_on = 1\n").expect("write");
+        let err = Config::resolve(&ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .expect_err("unknown key");
+        assert!(err.contains("listen_on"), "{err}");
+        let err = Config::resolve(&ServeArgs {
+            log_format: Some("xml".into()),
+            ..Default::default()
+        })
+        .expect_err("bad format");
+        assert!(err.contains("log_format"));
+        assert!(Config::resolve(&ServeArgs {
+            region: Some("cn north".into()),
+            ..Default::default()
+        })
+        .is_err());
+    }
+}

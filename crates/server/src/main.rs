@@ -1,0 +1,74 @@
+//! The `iic` binary.
+
+mod bootstrap;
+mod config;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use config::{Config, ServeArgs};
+
+#[derive(Parser)]
+#[command(name = "iic", version, about = "A self-hosted, wire-compatible IAM Identity Center")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Decode an `encoded_authorization_message` from a 403 answer of this server.
+    DecodeAuthorizationMessage {
+        /// The message, as the error body carried it.
+        message: String,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => Config::resolve(&args).and_then(|config| {
+            init_logging(&config);
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the runtime: {e}"))?
+                .block_on(serve::run(config))
+        }),
+        Command::DecodeAuthorizationMessage { message, args } => {
+            Config::resolve(&args).and_then(|config| decode(&config, &message))
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("iic: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn decode(config: &Config, message: &str) -> Result<(), String> {
+    let master = bootstrap::load_master_key(&config.data_dir)?;
+    let keys = iic_api::ServerKeys::derive(&master);
+    let ctx = iic_domain::authz::decode(&keys.authorization, message).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&ctx).map_err(|e| e.to_string())?;
+    println!("{json}");
+    Ok(())
+}

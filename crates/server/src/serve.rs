@@ -1,0 +1,71 @@
+//! `iic serve`: open the store, bootstrap, serve until SIGTERM/SIGINT, finishing in-flight
+//! requests before exiting.
+
+use crate::bootstrap;
+use crate::config::Config;
+use iic_api::{AppState, Limits};
+
+pub async fn run(config: Config) -> Result<(), String> {
+    let master = bootstrap::load_master_key(&config.data_dir)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    let store = iic_store::open(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    bootstrap::check_master_key(&store, &master).await?;
+    let state = AppState::new(store.clone(), &master, &config.region, Limits::default());
+    let env_keys = match (
+        std::env::var("IIC_BOOTSTRAP_ACCESS_KEY").ok(),
+        std::env::var("IIC_BOOTSTRAP_SECRET_KEY").ok(),
+    ) {
+        (Some(ak), Some(sk)) => Some((ak, sk)),
+        (None, None) => None,
+        _ => {
+            return Err(
+                "IIC_BOOTSTRAP_ACCESS_KEY and IIC_BOOTSTRAP_SECRET_KEY must be set together".into(),
+            )
+        }
+    };
+    let root = bootstrap::bootstrap(&store, &state.keys, &config.region, env_keys).await?;
+    bootstrap::write_credentials_file(&config.data_dir, &root)?;
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("listener address: {e}"))?;
+    tracing::info!(
+        listen = %local,
+        backend = store.backend_name(),
+        region = %config.region,
+        account_id = %root.account_id,
+        access_key = %root.access_key,
+        "iic is serving"
+    );
+    axum::serve(listener, iic_api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("iic stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

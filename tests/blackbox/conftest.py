@@ -1,0 +1,22 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from iic_harness import new_server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = new_server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture()
+def fresh_server():
+    s = new_server()
+    yield s
+    s.stop()

@@ -1,0 +1,28 @@
+"""Official SDK clients pointed at a running iic server."""
+
+from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkidentitycenter.v1 import IdentityCenterClient
+
+
+def http_config():
+    cfg = HttpConfig.get_default_config()
+    cfg.timeout = (5, 30)
+    return cfg
+
+
+def identity_center(server, ak=None, sk=None, domain_id="auto", security_token=None):
+    creds = GlobalCredentials(ak or server.creds["access_key"], sk or server.creds["secret_key"],
+                              server.creds["account_id"] if domain_id == "auto" else domain_id)
+    if security_token:
+        creds = creds.with_security_token(security_token)
+    return (IdentityCenterClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(creds)
+            .with_endpoint(server.url)
+            .build())
+
+
+def basic_credentials(server, project_id="auto"):
+    return BasicCredentials(server.creds["access_key"], server.creds["secret_key"],
+                            server.creds["project_id"] if project_id == "auto" else project_id)
