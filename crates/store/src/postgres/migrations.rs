@@ -1,0 +1,73 @@
+//! Schema of the PostgreSQL backend. Append a migration; never edit one that has shipped.
+
+use tokio_postgres::Client;
+
+/// Key of the advisory lock that serializes migrations (and bootstraps) across servers.
+pub(crate) const LOCK_KEY: i64 = 0x6969_6300_0000_0001;
+
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE organizations (
+         id TEXT PRIMARY KEY,
+         management_account_id TEXT NOT NULL,
+         created_at BIGINT NOT NULL);
+     CREATE TABLE accounts (
+         seq BIGSERIAL PRIMARY KEY,
+         id TEXT NOT NULL UNIQUE,
+         name TEXT NOT NULL,
+         organization_id TEXT REFERENCES organizations(id),
+         created_at BIGINT NOT NULL);
+     CREATE UNIQUE INDEX accounts_org_name ON accounts(organization_id, name);
+     CREATE TABLE projects (
+         id TEXT PRIMARY KEY,
+         account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+         region TEXT NOT NULL,
+         UNIQUE (account_id, region));
+     CREATE TABLE credentials (
+         access_key TEXT PRIMARY KEY,
+         account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+         secret_sealed BYTEA NOT NULL,
+         security_token_sha256 TEXT,
+         expires_at BIGINT,
+         created_at BIGINT NOT NULL);
+     CREATE INDEX credentials_account ON credentials(account_id);
+     CREATE TABLE instances (
+         seq BIGSERIAL PRIMARY KEY,
+         instance_id TEXT NOT NULL UNIQUE,
+         identity_store_id TEXT NOT NULL UNIQUE,
+         organization_id TEXT NOT NULL REFERENCES organizations(id),
+         region TEXT NOT NULL,
+         alias TEXT UNIQUE,
+         created_at BIGINT NOT NULL,
+         UNIQUE (organization_id, region));
+     CREATE INDEX instances_org_seq ON instances(organization_id, seq);
+     CREATE TABLE registered_regions (
+         organization_id TEXT NOT NULL REFERENCES organizations(id),
+         region_id TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         PRIMARY KEY (organization_id, region_id));",
+)];
+
+pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let current: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+        .await?
+        .get(0);
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[version, &iic_domain::clock::now_millis()],
+        )
+        .await?;
+    }
+    tx.commit().await
+}
