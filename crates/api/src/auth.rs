@@ -19,11 +19,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Middleware on every signed route: verifies the signature and puts the [`Caller`] into the
 /// request's extensions.
-pub async fn verify_signature(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn verify_signature(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     match authenticate(&state, &parts).await {
         Ok(caller) => {
@@ -44,10 +40,7 @@ pub async fn verify_signature(
     }
 }
 
-async fn authenticate(
-    state: &AppState,
-    req: &Parts,
-) -> Result<Caller, crate::envelope::Failure> {
+async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::envelope::Failure> {
     let headers = &req.headers;
     let authorization = header(headers, "authorization")
         .ok_or_else(|| ApiError::unauthenticated("the Authorization header is missing"))?;
@@ -55,9 +48,9 @@ async fn authenticate(
         AuthorizationParseError::UnsupportedAlgorithm => ApiError::unauthenticated(
             "the Authorization header must use the SDK-HMAC-SHA256 algorithm",
         ),
-        AuthorizationParseError::Missing(part) => ApiError::unauthenticated(format!(
-            "the Authorization header lacks its {part} part"
-        )),
+        AuthorizationParseError::Missing(part) => {
+            ApiError::unauthenticated(format!("the Authorization header lacks its {part} part"))
+        }
     })?;
     let date = header(headers, "x-sdk-date")
         .ok_or_else(|| ApiError::unauthenticated("the X-Sdk-Date header is missing"))?;
@@ -100,7 +93,12 @@ async fn authenticate(
         .map(|b| b.0.as_ref())
         .unwrap_or_default();
     let payload_hash = match header(headers, "x-sdk-content-sha256") {
-        Some(v) if !body.is_empty() && signed_headers.split(';').any(|h| h == "x-sdk-content-sha256") => {
+        Some(v)
+            if !body.is_empty()
+                && signed_headers
+                    .split(';')
+                    .any(|h| h == "x-sdk-content-sha256") =>
+        {
             v.to_string()
         }
         _ => signing::payload_hash(body),

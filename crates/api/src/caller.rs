@@ -111,9 +111,7 @@ impl CallerCache {
                 is_management,
                 projects,
             }),
-            security_token_sha256: cred
-                .security_token_sha256
-                .and_then(|h| hex::decode(h).ok()),
+            security_token_sha256: cred.security_token_sha256.and_then(|h| hex::decode(h).ok()),
             expires_at: cred.expires_at,
             fetched_at: now,
         });

@@ -33,7 +33,9 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         if path == "." || path.is_empty() {
             ApiError::bad_request(format!("the request body is not valid: {inner}"))
         } else {
-            ApiError::bad_request(format!("the request body field {path} is not valid: {inner}"))
+            ApiError::bad_request(format!(
+                "the request body field {path} is not valid: {inner}"
+            ))
         }
     })
 }

@@ -30,9 +30,9 @@ pub fn router(state: AppState) -> Router {
 /// Wraps signed `routes` in the request pipeline; tests use it to add routes of their own.
 pub fn app(state: AppState, routes: Router<AppState>) -> Router {
     let signed = routes.route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::verify_signature,
-        ));
+        state.clone(),
+        auth::verify_signature,
+    ));
     Router::new()
         .merge(signed)
         .merge(health::routes())

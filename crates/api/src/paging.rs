@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn marker_only_when_more_rows_follow() {
         let codec = MarkerCodec::new([1; 32]);
-        let page = PageRequest { after: None, limit: 2 };
+        let page = PageRequest {
+            after: None,
+            limit: 2,
+        };
         let (rows, info) = finish(vec![1i64, 2, 3], page, &codec, "s", |r| *r);
         assert_eq!(rows, vec![1, 2]);
         assert_eq!(info.current_count, 2);

@@ -55,8 +55,8 @@ async fn read_body(state: &AppState, req: Request, request_id: &str) -> Result<R
     }
     let (mut parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.to_string().contains("length limit"));
+        let too_large =
+            std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"));
         if too_large {
             ApiError::payload_too_large(limit)
         } else {

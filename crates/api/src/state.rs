@@ -45,24 +45,35 @@ impl Default for Limits {
     }
 }
 
+/// Everything a request may need; cloned per request, so it is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub store: DynStore,
-    pub keys: Arc<ServerKeys>,
-    pub limits: Arc<Limits>,
+    pub keys: ServerKeys,
+    pub limits: Limits,
     /// The region this server serves; instances are created here.
-    pub region: Arc<str>,
-    pub callers: Arc<CallerCache>,
+    pub region: String,
+    pub callers: CallerCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(store: DynStore, master: &MasterKey, region: &str, limits: Limits) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
-            keys: Arc::new(ServerKeys::derive(master)),
-            callers: Arc::new(CallerCache::new(limits.cache_ttl_ms)),
-            limits: Arc::new(limits),
-            region: Arc::from(region),
-        }
+            keys: ServerKeys::derive(master),
+            callers: CallerCache::new(limits.cache_ttl_ms),
+            limits,
+            region: region.to_string(),
+        }))
     }
 }

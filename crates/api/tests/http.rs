@@ -42,12 +42,17 @@ async fn boom() -> &'static str {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store: DynStore = iic_store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .expect("store");
+    let store: DynStore =
+        iic_store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .expect("store");
     let master = MasterKey::generate();
     let state = AppState::new(store.clone(), &master, "cn-north-4", Limits::default());
-    let (mgmt, member, org) = ("a".repeat(32), "b".repeat(32), "o-".to_string() + &"c".repeat(32));
+    let (mgmt, member, org) = (
+        "a".repeat(32),
+        "b".repeat(32),
+        "o-".to_string() + &"c".repeat(32),
+    );
     store
         .bootstrap(&BootstrapPlan {
             organization: Organization {
@@ -107,7 +112,9 @@ fn signed(
     (account, ak, sk): &(String, String, String),
     extra: &[(&str, &str)],
 ) -> Request<Body> {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let date = format_sdk_date(iic_domain::clock::now_secs());
     let mut headers: Vec<(&str, &str)> = vec![
         ("Content-Type", "application/json"),
@@ -162,7 +169,8 @@ async fn management_account_is_served() {
 #[tokio::test]
 async fn member_account_is_refused_with_a_decodable_authorization_message() {
     let f = fixture().await;
-    let (status, body, rid) = call(&f.app, signed("GET", "/v1/instances", "", &f.member, &[])).await;
+    let (status, body, rid) =
+        call(&f.app, signed("GET", "/v1/instances", "", &f.member, &[])).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error_code"], "IIC.1215");
     assert_eq!(body["error_msg"], iic_domain::error::NOT_ADMIN_MESSAGE);
@@ -184,7 +192,11 @@ async fn insert_temporary(f: &Fixture, token: &str, expires_at: i64) {
     let mut cred = credential(&f.state, &f.management.0, "TEMPKEY", "temp-secret");
     cred.security_token_sha256 = Some(hex::encode(Sha256::digest(token.as_bytes())));
     cred.expires_at = Some(expires_at);
-    f.state.store.insert_credential(&cred).await.expect("temp key");
+    f.state
+        .store
+        .insert_credential(&cred)
+        .await
+        .expect("temp key");
 }
 
 #[tokio::test]
@@ -192,30 +204,58 @@ async fn temporary_credentials_need_their_token_and_expire() {
     let f = fixture().await;
     let now = iic_domain::clock::now_millis();
     insert_temporary(&f, "good-token", now + 60_000).await;
-    let temp = (f.management.0.clone(), "TEMPKEY".to_string(), "temp-secret".to_string());
+    let temp = (
+        f.management.0.clone(),
+        "TEMPKEY".to_string(),
+        "temp-secret".to_string(),
+    );
 
     let (s, b, _) = call(
         &f.app,
-        signed("GET", "/v1/instances", "", &temp, &[("X-Security-Token", "good-token")]),
+        signed(
+            "GET",
+            "/v1/instances",
+            "",
+            &temp,
+            &[("X-Security-Token", "good-token")],
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
     let (s, b, _) = call(&f.app, signed("GET", "/v1/instances", "", &temp, &[])).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(b["error_msg"].as_str().unwrap_or("").contains("X-Security-Token"));
+    assert!(b["error_msg"]
+        .as_str()
+        .unwrap_or("")
+        .contains("X-Security-Token"));
 
     let (s, b, _) = call(
         &f.app,
-        signed("GET", "/v1/instances", "", &temp, &[("X-Security-Token", "bad-token")]),
+        signed(
+            "GET",
+            "/v1/instances",
+            "",
+            &temp,
+            &[("X-Security-Token", "bad-token")],
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(b["error_msg"].as_str().unwrap_or("").contains("security token"));
+    assert!(b["error_msg"]
+        .as_str()
+        .unwrap_or("")
+        .contains("security token"));
 
     let (s, b, _) = call(
         &f.app,
-        signed("GET", "/v1/instances", "", &f.management, &[("X-Security-Token", "good-token")]),
+        signed(
+            "GET",
+            "/v1/instances",
+            "",
+            &f.management,
+            &[("X-Security-Token", "good-token")],
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
@@ -225,15 +265,28 @@ async fn temporary_credentials_need_their_token_and_expire() {
 async fn expired_security_token_is_refused() {
     let f = fixture().await;
     insert_temporary(&f, "old-token", iic_domain::clock::now_millis() - 1).await;
-    let temp = (f.management.0.clone(), "TEMPKEY".to_string(), "temp-secret".to_string());
+    let temp = (
+        f.management.0.clone(),
+        "TEMPKEY".to_string(),
+        "temp-secret".to_string(),
+    );
     let (s, b, _) = call(
         &f.app,
-        signed("GET", "/v1/instances", "", &temp, &[("X-Security-Token", "old-token")]),
+        signed(
+            "GET",
+            "/v1/instances",
+            "",
+            &temp,
+            &[("X-Security-Token", "old-token")],
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(b["error_code"], "APIGW.0301");
-    assert!(b["error_msg"].as_str().unwrap_or("").contains("expired"), "{b}");
+    assert!(
+        b["error_msg"].as_str().unwrap_or("").contains("expired"),
+        "{b}"
+    );
 }
 
 #[tokio::test]
@@ -243,7 +296,11 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(b["error_code"], "IIC.500");
     assert_eq!(b["request_id"], rid.as_str());
-    let (s, _, _) = call(&f.app, signed("GET", "/v1/instances", "", &f.management, &[])).await;
+    let (s, _, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &f.management, &[]),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -251,14 +308,23 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
 async fn signed_headers_must_cover_host_and_date() {
     let f = fixture().await;
     let mut req = signed("GET", "/v1/instances", "", &f.management, &[]);
-    let auth = req.headers()["authorization"].to_str().expect("ascii").to_string();
-    let tampered = auth.replace("SignedHeaders=content-type;host;x-domain-id;x-sdk-date", "SignedHeaders=content-type;x-domain-id;x-sdk-date");
+    let auth = req.headers()["authorization"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let tampered = auth.replace(
+        "SignedHeaders=content-type;host;x-domain-id;x-sdk-date",
+        "SignedHeaders=content-type;x-domain-id;x-sdk-date",
+    );
     assert_ne!(auth, tampered);
     req.headers_mut()
         .insert("authorization", tampered.parse().expect("header"));
     let (s, b, _) = call(&f.app, req).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(b["error_msg"].as_str().unwrap_or("").contains("host"), "{b}");
+    assert!(
+        b["error_msg"].as_str().unwrap_or("").contains("host"),
+        "{b}"
+    );
 }
 
 #[tokio::test]
@@ -267,7 +333,13 @@ async fn a_marker_from_one_listing_is_refused_by_another_organization() {
     let foreign = f.state.keys.markers.encode("instances:o-other", 1);
     let (s, b, _) = call(
         &f.app,
-        signed("GET", &format!("/v1/instances?marker={foreign}"), "", &f.management, &[]),
+        signed(
+            "GET",
+            &format!("/v1/instances?marker={foreign}"),
+            "",
+            &f.management,
+            &[],
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);

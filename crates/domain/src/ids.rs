@@ -3,9 +3,12 @@
 use rand::rngs::OsRng;
 use rand::RngCore;
 
+/// Identifiers come from the thread-local CSPRNG (ChaCha, seeded and reseeded from the operating
+/// system): unpredictable, and cheap enough for one per request.
 fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buf);
+    let mut buf = [0u8; 32];
+    let buf = &mut buf[..bytes.min(32)];
+    rand::thread_rng().fill_bytes(buf);
     hex::encode(buf)
 }
 
@@ -24,6 +27,11 @@ pub fn identity_store_id() -> String {
     format!("d-{}", &random_hex(5))
 }
 
+/// An organization id: `o-` + 32 hex.
+pub fn organization_id() -> String {
+    format!("o-{}", hex32())
+}
+
 pub fn instance_urn(instance_id: &str) -> String {
     format!("IdentityCenter::system:instance:{instance_id}")
 }
@@ -37,6 +45,7 @@ fn random_from(alphabet: &[u8], len: usize) -> String {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
+        // Keys come straight from the operating system's generator.
         OsRng.fill_bytes(&mut buf);
         for &b in buf.iter() {
             if (b as usize) < limit && out.len() < len {
@@ -58,7 +67,9 @@ pub fn secret_key() -> String {
 }
 
 pub fn is_hex32(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -79,7 +90,10 @@ mod tests {
         assert_eq!(d.len(), 12);
         assert!(d.starts_with("d-") && is_lower_hex(&d[2..]));
         assert!(is_hex32(&hex32()));
-        assert_eq!(instance_urn("ins-1"), "IdentityCenter::system:instance:ins-1");
+        assert_eq!(
+            instance_urn("ins-1"),
+            "IdentityCenter::system:instance:ins-1"
+        );
     }
 
     #[test]
@@ -103,9 +117,4 @@ mod tests {
         assert!(!is_hex32("ABCDEF0123456789abcdef0123456789"));
         assert!(!is_hex32("abc"));
     }
-}
-
-/// An organization id: `o-` + 32 hex.
-pub fn organization_id() -> String {
-    format!("o-{}", hex32())
 }

@@ -18,7 +18,10 @@ pub struct Instance {
 /// not starting with `-` or `d-` (which would collide with store ids), not ending with `-`.
 pub fn validate_alias(alias: &str) -> Result<(), ApiError> {
     crate::validate::length("alias", alias, 1, 62)?;
-    if !alias.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if !alias
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(ApiError::bad_request(
             "alias may contain only letters, digits and hyphens",
         ));

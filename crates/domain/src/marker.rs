@@ -43,8 +43,8 @@ impl MarkerCodec {
                 "marker must be exactly {MARKER_LEN} characters"
             )));
         }
-        let raw = hex::decode(marker)
-            .map_err(|_| ApiError::bad_request("marker must be hexadecimal"))?;
+        let raw =
+            hex::decode(marker).map_err(|_| ApiError::bad_request("marker must be hexadecimal"))?;
         let mut seq_bytes = [0u8; 8];
         seq_bytes.copy_from_slice(&raw[..8]);
         let seq = i64::from_be_bytes(seq_bytes);
@@ -80,7 +80,9 @@ mod tests {
     fn round_trip_is_24_lowercase_hex() {
         let m = codec().encode("instances:o1", 42);
         assert_eq!(m.len(), 24);
-        assert!(m.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(m
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(codec().decode("instances:o1", &m), Ok(42));
     }
 
@@ -94,7 +96,9 @@ mod tests {
     fn rejects_other_scope_other_key_tampering_and_shape() {
         let m = codec().encode("instances:o1", 42);
         assert!(codec().decode("instances:o2", &m).is_err());
-        assert!(MarkerCodec::new([8u8; 32]).decode("instances:o1", &m).is_err());
+        assert!(MarkerCodec::new([8u8; 32])
+            .decode("instances:o1", &m)
+            .is_err());
         let mut t = m.into_bytes();
         t[15] = if t[15] == b'0' { b'1' } else { b'0' };
         let t = String::from_utf8(t).expect("ascii");

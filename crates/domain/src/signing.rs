@@ -23,7 +23,9 @@ pub enum AuthorizationParseError {
     Missing(&'static str),
 }
 
-pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader<'_>, AuthorizationParseError> {
+pub fn parse_authorization(
+    value: &str,
+) -> Result<AuthorizationHeader<'_>, AuthorizationParseError> {
     let rest = value
         .strip_prefix(ALGORITHM)
         .and_then(|r| r.strip_prefix(' '))
@@ -206,7 +208,11 @@ pub fn parse_sdk_date(s: &str) -> Option<i64> {
     )
     .ok()?;
     let t = Time::from_hms(num(9..11)? as u8, num(11..13)? as u8, num(13..15)? as u8).ok()?;
-    Some(PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+    Some(
+        PrimitiveDateTime::new(date, t)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 pub fn format_sdk_date(unix_secs: i64) -> String {
@@ -297,7 +303,12 @@ mod tests {
             &canonical_uri("/v1/instances/ins-0123456789abcdef/permission-sets"),
             &canonical_query(""),
             "content-type;host;user-agent;x-domain-id;x-sdk-date;x-security-token",
-            |n| headers.iter().find(|(h, _)| h.eq_ignore_ascii_case(n)).map(|(_, v)| *v),
+            |n| {
+                headers
+                    .iter()
+                    .find(|(h, _)| h.eq_ignore_ascii_case(n))
+                    .map(|(_, v)| *v)
+            },
             &payload_hash(body),
         )
         .expect("all headers present");
@@ -346,7 +357,9 @@ mod tests {
         assert!(auth.ends_with(
             "Signature=b99977b96fca3398ee39d33ac8e4bdca7a9936ccd586d2e8f9d557ac2726e770"
         ));
-        assert!(auth.contains("SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date,"));
+        assert!(
+            auth.contains("SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date,")
+        );
     }
 
     #[test]
@@ -367,7 +380,12 @@ mod tests {
             &canonical_uri("/v1/organizations/create-account-status"),
             &canonical_query("limit=5&states=failed&states=succeeded"),
             "content-type;host;user-agent;x-domain-id;x-sdk-date",
-            |n| headers.iter().find(|(h, _)| h.eq_ignore_ascii_case(n)).map(|(_, v)| *v),
+            |n| {
+                headers
+                    .iter()
+                    .find(|(h, _)| h.eq_ignore_ascii_case(n))
+                    .map(|(_, v)| *v)
+            },
             EMPTY_BODY_SHA256,
         )
         .expect("headers");

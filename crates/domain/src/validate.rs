@@ -15,7 +15,10 @@ pub fn length(field: &str, value: &str, min: usize, max: usize) -> Result<(), Ap
 /// `^[a-zA-Z0-9-]{1,64}$`, the shape of region ids and instance ids in paths.
 pub fn simple_id(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     length(field, value, 1, max)?;
-    if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(ApiError::bad_request(format!(
             "{field} may contain only letters, digits and hyphens"
         )));

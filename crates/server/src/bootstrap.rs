@@ -42,9 +42,11 @@ pub async fn check_master_key(store: &DynStore, key: &MasterKey) -> Result<(), S
         .await
         .map_err(|e| e.to_string())?;
     if stored != key.check_value() {
-        return Err("the master key does not match the one this database was created with \
+        return Err(
+            "the master key does not match the one this database was created with \
                     (set IIC_MASTER_KEY to the key of the first server, or restore master.key)"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }
@@ -172,7 +174,10 @@ async fn ensure_credential(
         if same {
             return Ok(());
         }
-        store.delete_credential(ak).await.map_err(|e| e.to_string())?;
+        store
+            .delete_credential(ak)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     store
         .insert_credential(&sealed(keys, account_id, ak, sk))

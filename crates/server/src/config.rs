@@ -92,7 +92,11 @@ impl Config {
             data_dir,
             database_url,
             region,
-            log: args.log.clone().or(file.log).unwrap_or_else(|| "info".into()),
+            log: args
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
             log_json,
         })
     }

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use config::{Config, ServeArgs};
 
 #[derive(Parser)]
-#[command(name = "iic", version, about = "A self-hosted, wire-compatible IAM Identity Center")]
+#[command(
+    name = "iic",
+    version,
+    about = "A self-hosted, wire-compatible IAM Identity Center"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -51,7 +51,8 @@ pub trait CredentialStore {
 pub trait InstanceStore {
     /// Inserts `instance` unless the organization already has one in that region; returns the
     /// instance that exists afterwards and whether it was created now.
-    async fn create_instance_if_absent(&self, instance: &Instance) -> StoreResult<(Instance, bool)>;
+    async fn create_instance_if_absent(&self, instance: &Instance)
+        -> StoreResult<(Instance, bool)>;
     async fn get_instance(&self, instance_id: &str) -> StoreResult<Option<Instance>>;
     /// Keyset page of an organization's instances in `seq` order, starting after `after_seq`.
     async fn list_instances(
@@ -76,7 +77,9 @@ pub trait MetaStore {
     async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
 }
 
-pub trait Store: OrganizationStore + CredentialStore + InstanceStore + MetaStore + Send + Sync {
+pub trait Store:
+    OrganizationStore + CredentialStore + InstanceStore + MetaStore + Send + Sync
+{
     fn backend_name(&self) -> &'static str;
 }
 

@@ -100,7 +100,10 @@ suite!(
 );
 
 fn plan(region: &str) -> BootstrapPlan {
-    let (org, acct) = (format!("o-{}", iic_domain::ids::hex32()), iic_domain::ids::hex32());
+    let (org, acct) = (
+        format!("o-{}", iic_domain::ids::hex32()),
+        iic_domain::ids::hex32(),
+    );
     let ak = format!("AK{}", unique().to_uppercase());
     BootstrapPlan {
         organization: Organization {
@@ -143,7 +146,10 @@ fn instance(org: &str, region: &str) -> Instance {
 }
 
 async fn bootstrapped(store: &DynStore) -> Bootstrapped {
-    store.bootstrap(&plan("cn-north-4")).await.expect("bootstrap")
+    store
+        .bootstrap(&plan("cn-north-4"))
+        .await
+        .expect("bootstrap")
 }
 
 async fn bootstrap_happens_once(store: DynStore) {
@@ -161,7 +167,10 @@ async fn bootstrap_happens_once(store: DynStore) {
     let other = store.bootstrap(&plan("cn-south-1")).await.expect("third");
     assert_eq!(other.organization, first.organization);
     assert_eq!(other.project.region, "cn-south-1");
-    let projects = store.list_projects(&first.account.id).await.expect("projects");
+    let projects = store
+        .list_projects(&first.account.id)
+        .await
+        .expect("projects");
     assert_eq!(projects.len(), 2);
 }
 
@@ -180,7 +189,10 @@ async fn accounts_projects_and_organizations(store: DynStore) {
         created_at: 2,
     };
     store.insert_account(&member).await.expect("member");
-    assert_eq!(store.get_account(&member.id).await.expect("get"), Some(member.clone()));
+    assert_eq!(
+        store.get_account(&member.id).await.expect("get"),
+        Some(member.clone())
+    );
     let dup_name = Account {
         id: iic_domain::ids::hex32(),
         ..member.clone()
@@ -198,7 +210,10 @@ async fn accounts_projects_and_organizations(store: DynStore) {
         })
         .await
         .expect("project");
-    assert_eq!(store.list_projects(&member.id).await.expect("list").len(), 1);
+    assert_eq!(
+        store.list_projects(&member.id).await.expect("list").len(),
+        1
+    );
 }
 
 async fn credentials_round_trip(store: DynStore) {
@@ -212,7 +227,10 @@ async fn credentials_round_trip(store: DynStore) {
         created_at: 7,
     };
     store.insert_credential(&cred).await.expect("insert");
-    assert_eq!(store.get_credential("TEMPAK").await.expect("get"), Some(cred.clone()));
+    assert_eq!(
+        store.get_credential("TEMPAK").await.expect("get"),
+        Some(cred.clone())
+    );
     assert!(matches!(
         store.insert_credential(&cred).await,
         Err(StoreError::Conflict(_))
@@ -220,7 +238,10 @@ async fn credentials_round_trip(store: DynStore) {
     let all = store.list_credentials(&b.account.id).await.expect("list");
     assert_eq!(all.len(), 2, "root key and the temporary one");
     assert!(store.delete_credential("TEMPAK").await.expect("delete"));
-    assert!(!store.delete_credential("TEMPAK").await.expect("delete again"));
+    assert!(!store
+        .delete_credential("TEMPAK")
+        .await
+        .expect("delete again"));
     assert_eq!(store.get_credential("TEMPAK").await.expect("get"), None);
 }
 
@@ -239,7 +260,10 @@ async fn instances_are_one_per_organization_and_region(store: DynStore) {
         .expect("again");
     assert!(!created);
     assert_eq!(again, a);
-    assert_eq!(store.get_instance(&a.instance_id).await.expect("get"), Some(a));
+    assert_eq!(
+        store.get_instance(&a.instance_id).await.expect("get"),
+        Some(a)
+    );
     assert_eq!(store.get_instance("ins-none").await.expect("get"), None);
 }
 
@@ -285,22 +309,42 @@ async fn alias_outcomes(store: DynStore) {
         .create_instance_if_absent(&instance(org, "r2"))
         .await
         .expect("c");
-    assert_eq!(store.set_alias(&a.instance_id, "acme").await.expect("set"), SetAliasOutcome::Set);
     assert_eq!(
-        store.set_alias(&a.instance_id, "other").await.expect("again"),
+        store.set_alias(&a.instance_id, "acme").await.expect("set"),
+        SetAliasOutcome::Set
+    );
+    assert_eq!(
+        store
+            .set_alias(&a.instance_id, "other")
+            .await
+            .expect("again"),
         SetAliasOutcome::AlreadySet
     );
     assert_eq!(
-        store.set_alias(&c.instance_id, "acme").await.expect("taken"),
+        store
+            .set_alias(&c.instance_id, "acme")
+            .await
+            .expect("taken"),
         SetAliasOutcome::Taken
     );
     assert_eq!(
-        store.set_alias("ins-missing", "zzz").await.expect("missing"),
+        store
+            .set_alias("ins-missing", "zzz")
+            .await
+            .expect("missing"),
         SetAliasOutcome::NoSuchInstance
     );
-    let stored = store.get_instance(&a.instance_id).await.expect("get").expect("a");
+    let stored = store
+        .get_instance(&a.instance_id)
+        .await
+        .expect("get")
+        .expect("a");
     assert_eq!(stored.alias.as_deref(), Some("acme"));
-    let c_stored = store.get_instance(&c.instance_id).await.expect("get").expect("c");
+    let c_stored = store
+        .get_instance(&c.instance_id)
+        .await
+        .expect("get")
+        .expect("c");
     assert_eq!(c_stored.alias, None);
 }
 
@@ -319,8 +363,14 @@ async fn delete_instances_removes_them(store: DynStore) {
 async fn regions_register_once(store: DynStore) {
     let b = bootstrapped(&store).await;
     let org = &b.organization.id;
-    assert!(store.register_region(org, "cn-north-4").await.expect("first"));
-    assert!(!store.register_region(org, "cn-north-4").await.expect("second"));
+    assert!(store
+        .register_region(org, "cn-north-4")
+        .await
+        .expect("first"));
+    assert!(!store
+        .register_region(org, "cn-north-4")
+        .await
+        .expect("second"));
     assert_eq!(
         store.list_regions(org).await.expect("list"),
         vec!["cn-north-4".to_string()]
@@ -329,9 +379,18 @@ async fn regions_register_once(store: DynStore) {
 
 async fn meta_keeps_the_first_value(store: DynStore) {
     assert_eq!(store.get_meta("k").await.expect("get"), None);
-    assert_eq!(store.put_meta_if_absent("k", "v1").await.expect("put"), "v1");
-    assert_eq!(store.put_meta_if_absent("k", "v2").await.expect("put"), "v1");
-    assert_eq!(store.get_meta("k").await.expect("get").as_deref(), Some("v1"));
+    assert_eq!(
+        store.put_meta_if_absent("k", "v1").await.expect("put"),
+        "v1"
+    );
+    assert_eq!(
+        store.put_meta_if_absent("k", "v2").await.expect("put"),
+        "v1"
+    );
+    assert_eq!(
+        store.get_meta("k").await.expect("get").as_deref(),
+        Some("v1")
+    );
 }
 
 async fn concurrent_instance_creation_yields_one(store: DynStore) {
@@ -352,5 +411,12 @@ async fn concurrent_instance_creation_yields_one(store: DynStore) {
     }
     assert_eq!(created, 1);
     assert_eq!(ids.len(), 1);
-    assert_eq!(store.list_instances(&org, None, 10).await.expect("list").len(), 1);
+    assert_eq!(
+        store
+            .list_instances(&org, None, 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
 }

@@ -40,7 +40,9 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(Json(json!({ "instances": instances, "page_info": page_info })))
+    Ok(Json(
+        json!({ "instances": instances, "page_info": page_info }),
+    ))
 }
 
 /// The instance named in the path, if it belongs to the caller's organization; another
@@ -72,7 +74,11 @@ pub async fn create_alias(
     let org = administered_organization(&caller, "IdentityCenter:instance:createAlias")?;
     let instance = owned_instance(&state, org, &instance_id).await?;
     validate_alias(&body.alias)?;
-    match state.store.set_alias(&instance.instance_id, &body.alias).await? {
+    match state
+        .store
+        .set_alias(&instance.instance_id, &body.alias)
+        .await?
+    {
         SetAliasOutcome::Set => Ok(()),
         SetAliasOutcome::NoSuchInstance => {
             Err(ApiError::not_found(format!("instance {instance_id}")).into())
@@ -84,7 +90,10 @@ pub async fn create_alias(
         .into()),
         SetAliasOutcome::Taken => Err(ApiError::conflict(
             "IIC.1007",
-            format!("Data modification failed: the alias {} is already in use.", body.alias),
+            format!(
+                "Data modification failed: the alias {} is already in use.",
+                body.alias
+            ),
         )
         .into()),
     }

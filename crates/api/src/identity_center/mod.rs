@@ -16,7 +16,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/service/start", post(service::start))
         .route("/v1/service/delete", post(service::delete))
         .route("/v1/instances", get(instances::list))
-        .route("/v1/instances/{instance_id}/alias", post(instances::create_alias))
+        .route(
+            "/v1/instances/{instance_id}/alias",
+            post(instances::create_alias),
+        )
         .route(
             "/v1/instances/{instance_id}/identity-store-associations",
             get(instances::identity_store_associations),
@@ -31,11 +34,17 @@ pub(crate) fn administered_organization<'c>(
     caller: &'c Caller,
     action: &str,
 ) -> Result<&'c str, ApiError> {
-    match (&caller.account.organization_id, caller.account.is_management) {
+    match (
+        &caller.account.organization_id,
+        caller.account.is_management,
+    ) {
         (Some(org), true) => Ok(org.as_str()),
         (None, _) => Err(ApiError::not_admin(
             action,
-            format!("account {} does not belong to an organization", caller.account.id),
+            format!(
+                "account {} does not belong to an organization",
+                caller.account.id
+            ),
         )),
         (Some(org), false) => Err(ApiError::not_admin(
             action,

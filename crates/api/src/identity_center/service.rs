@@ -14,7 +14,8 @@ pub async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(&caller, "IdentityCenter:instance:getIdentityCenterStatus")?;
+    let org =
+        administered_organization(&caller, "IdentityCenter:instance:getIdentityCenterStatus")?;
     let enabled = !state.store.list_instances(org, None, 1).await?.is_empty();
     Ok(Json(json!({
         "serviceStatus": if enabled { "ENABLED" } else { "DISABLED" },

@@ -58,7 +58,10 @@ pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {
     )
     .await?;
     let current: i64 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
         .await?
         .get(0);
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {

@@ -33,13 +33,21 @@ impl PgStore {
 
     /// Like [`PgStore::connect`], with every table in `schema` (which must exist): lets tests
     /// and several deployments share one database.
-    pub async fn connect_with_schema(url: &str, schema: Option<&str>) -> Result<PgStore, StoreError> {
+    pub async fn connect_with_schema(
+        url: &str,
+        schema: Option<&str>,
+    ) -> Result<PgStore, StoreError> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Backend(format!("invalid database URL: {e}")))?;
         if let Some(schema) = schema {
-            if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(StoreError::Backend(format!("invalid schema name {schema:?}")));
+            if !schema
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(StoreError::Backend(format!(
+                    "invalid schema name {schema:?}"
+                )));
             }
             config.options(format!("-c search_path={schema}"));
         }

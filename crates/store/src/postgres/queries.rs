@@ -54,11 +54,12 @@ fn organization(r: &Row) -> Organization {
 }
 
 async fn meta<C: GenericClient>(c: &C, key: &str) -> StoreResult<Option<String>> {
-    Ok(c
-        .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
-        .await
-        .map_err(map_err)?
-        .map(|r| r.get(0)))
+    Ok(
+        c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+            .await
+            .map_err(map_err)?
+            .map(|r| r.get(0)),
+    )
 }
 
 async fn insert_account<C: GenericClient>(c: &C, a: &Account) -> StoreResult<()> {
@@ -200,7 +201,9 @@ impl OrganizationStore for PgStore {
     async fn get_account(&self, account_id: &str) -> StoreResult<Option<Account>> {
         let c = self.client().await?;
         let st = c
-            .prepare_cached("SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1")
+            .prepare_cached(
+                "SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1",
+            )
             .await
             .map_err(map_err)?;
         Ok(c.query_opt(&st, &[&account_id])
@@ -290,9 +293,12 @@ impl CredentialStore for PgStore {
 
     async fn delete_credential(&self, access_key: &str) -> StoreResult<bool> {
         let c = self.client().await?;
-        Ok(c.execute("DELETE FROM credentials WHERE access_key = $1", &[&access_key])
-            .await
-            .map_err(map_err)?
+        Ok(c.execute(
+            "DELETE FROM credentials WHERE access_key = $1",
+            &[&access_key],
+        )
+        .await
+        .map_err(map_err)?
             > 0)
     }
 }
@@ -354,12 +360,14 @@ impl InstanceStore for PgStore {
             ))
             .await
             .map_err(map_err)?;
-        Ok(c.query(&st, &[&organization_id, &after_seq.unwrap_or(0), &limit])
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(instance)
-            .collect())
+        Ok(
+            c.query(&st, &[&organization_id, &after_seq.unwrap_or(0), &limit])
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(instance)
+                .collect(),
+        )
     }
 
     async fn set_alias(&self, instance_id: &str, alias: &str) -> StoreResult<SetAliasOutcome> {
@@ -374,7 +382,10 @@ impl InstanceStore for PgStore {
             Ok(1) => Ok(SetAliasOutcome::Set),
             Ok(_) => {
                 let exists = c
-                    .query_opt("SELECT 1 FROM instances WHERE instance_id = $1", &[&instance_id])
+                    .query_opt(
+                        "SELECT 1 FROM instances WHERE instance_id = $1",
+                        &[&instance_id],
+                    )
                     .await
                     .map_err(map_err)?;
                 Ok(if exists.is_some() {
@@ -392,9 +403,12 @@ impl InstanceStore for PgStore {
 
     async fn delete_instances(&self, organization_id: &str) -> StoreResult<u64> {
         let c = self.client().await?;
-        c.execute("DELETE FROM instances WHERE organization_id = $1", &[&organization_id])
-            .await
-            .map_err(map_err)
+        c.execute(
+            "DELETE FROM instances WHERE organization_id = $1",
+            &[&organization_id],
+        )
+        .await
+        .map_err(map_err)
     }
 
     async fn register_region(&self, organization_id: &str, region_id: &str) -> StoreResult<bool> {
@@ -437,9 +451,11 @@ impl MetaStore for PgStore {
         )
         .await
         .map_err(map_err)?;
-        Ok(c.query_one("SELECT value FROM meta WHERE key = $1", &[&key])
-            .await
-            .map_err(map_err)?
-            .get(0))
+        Ok(
+            c.query_one("SELECT value FROM meta WHERE key = $1", &[&key])
+                .await
+                .map_err(map_err)?
+                .get(0),
+        )
     }
 }

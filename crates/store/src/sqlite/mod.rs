@@ -1,5 +1,5 @@
-//! Embedded SQLite backend: one file in WAL mode, one writer connection and a few reader
-//! connections, each query run on the blocking pool so that the async workers never wait on I/O.
+//! Embedded SQLite backend: one file in WAL mode, one writer connection (writes run on the
+//! blocking pool) and a few reader connections.
 
 mod migrations;
 mod queries;
@@ -79,20 +79,24 @@ impl SqliteStore {
         .map_err(|e| StoreError::Backend(e.to_string()))?
     }
 
-    /// Runs a read on a reader connection.
+    /// Runs a read on a reader connection. Reads are short, indexed and bounded (point lookups
+    /// and keyset pages), so when a reader is free the read runs right here, sparing the hand-off
+    /// to the blocking pool that would otherwise dominate its cost; when all readers are busy it
+    /// waits for one on the blocking pool.
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        let pool = &self.inner;
+        let start = pool.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..pool.readers.len() {
+            if let Some(conn) = pool.readers[(start + i) % pool.readers.len()].try_lock() {
+                return f(&conn).map_err(map_err);
+            }
+        }
         let pool = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let start = pool.next_reader.fetch_add(1, Ordering::Relaxed);
-            for i in 0..pool.readers.len() {
-                if let Some(conn) = pool.readers[(start + i) % pool.readers.len()].try_lock() {
-                    return f(&conn).map_err(map_err);
-                }
-            }
             let conn = pool.readers[start % pool.readers.len()].lock();
             f(&conn).map_err(map_err)
         })

@@ -180,9 +180,11 @@ impl OrganizationStore for SqliteStore {
     async fn get_account(&self, account_id: &str) -> StoreResult<Option<Account>> {
         let id = account_id.to_string();
         self.read(move |c| {
-            c.prepare_cached("SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1")?
-                .query_row([id], account_from_row)
-                .optional()
+            c.prepare_cached(
+                "SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1",
+            )?
+            .query_row([id], account_from_row)
+            .optional()
         })
         .await
     }
@@ -208,15 +210,17 @@ impl OrganizationStore for SqliteStore {
     async fn list_projects(&self, account_id: &str) -> StoreResult<Vec<Project>> {
         let id = account_id.to_string();
         self.read(move |c| {
-            c.prepare_cached("SELECT id, account_id, region FROM projects WHERE account_id = $1 ORDER BY region")?
-                .query_map([id], |r| {
-                    Ok(Project {
-                        id: r.get(0)?,
-                        account_id: r.get(1)?,
-                        region: r.get(2)?,
-                    })
-                })?
-                .collect()
+            c.prepare_cached(
+                "SELECT id, account_id, region FROM projects WHERE account_id = $1 ORDER BY region",
+            )?
+            .query_map([id], |r| {
+                Ok(Project {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    region: r.get(2)?,
+                })
+            })?
+            .collect()
         })
         .await
     }
@@ -279,7 +283,10 @@ impl CredentialStore for SqliteStore {
 
 #[async_trait]
 impl InstanceStore for SqliteStore {
-    async fn create_instance_if_absent(&self, instance: &Instance) -> StoreResult<(Instance, bool)> {
+    async fn create_instance_if_absent(
+        &self,
+        instance: &Instance,
+    ) -> StoreResult<(Instance, bool)> {
         let i = instance.clone();
         self.write(move |tx| {
             let existing = tx
@@ -332,7 +339,10 @@ impl InstanceStore for SqliteStore {
                 "SELECT {INSTANCE_COLUMNS} FROM instances
                  WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
             ))?
-            .query_map(params![org, after_seq.unwrap_or(0), limit], instance_from_row)?
+            .query_map(
+                params![org, after_seq.unwrap_or(0), limit],
+                instance_from_row,
+            )?
             .collect()
         })
         .await

@@ -1,0 +1,219 @@
+//! `iic-bench compare`: measures the bare reference server and signed `GET /v1/instances` on a
+//! real `iic serve`, in the same run on the same machine, and prints both and their ratio.
+
+use clap::Parser;
+use iic_bench::{build_request, one_shot, run, Credentials, Report, Target};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Benchmark of iic against a bare axum server")]
+struct Args {
+    /// The iic binary (default: `iic` beside this program).
+    #[arg(long)]
+    iic_bin: Option<PathBuf>,
+    /// The reference server (default: `iic-bench-hello` beside this program).
+    #[arg(long)]
+    hello_bin: Option<PathBuf>,
+    #[arg(long, default_value_t = 10)]
+    duration_secs: u64,
+    #[arg(long, default_value_t = 2)]
+    warmup_secs: u64,
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+}
+
+fn sibling(name: &str) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(name)))
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+fn free_addr() -> Result<SocketAddr, String> {
+    for port in 18000..20000 {
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            return l.local_addr().map_err(|e| e.to_string());
+        }
+    }
+    Err("no free port in 18000-19999".into())
+}
+
+/// A child process stopped with SIGTERM (then killed) when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_ready(addr: SocketAddr, path: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let req = build_request(
+            &Target::Plain { path: path.into() },
+            &addr.to_string(),
+            "GET",
+            b"",
+        );
+        if let Ok((200, _)) = one_shot(addr, req).await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("{addr}{path} did not answer 200 within 30 s"))
+}
+
+fn print(r: &Report) {
+    println!(
+        "{:<34} {:>10.0} req/s  p50 {:>6.2} ms  p90 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  errors {}",
+        r.label,
+        r.rps,
+        r.p50_us as f64 / 1000.0,
+        r.p90_us as f64 / 1000.0,
+        r.p99_us as f64 / 1000.0,
+        r.max_us as f64 / 1000.0,
+        r.errors
+    );
+}
+
+async fn compare(args: Args) -> Result<(), String> {
+    let hello_bin = args
+        .hello_bin
+        .clone()
+        .unwrap_or_else(|| sibling("iic-bench-hello"));
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let (warmup, duration) = (
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    );
+    println!(
+        "{} connections, {} s warm-up, {} s measured, client and server on this machine",
+        args.connections, args.warmup_secs, args.duration_secs
+    );
+
+    let hello = {
+        let addr = free_addr()?;
+        let _server = Server(
+            Command::new(&hello_bin)
+                .arg(addr.to_string())
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("start {}: {e}", hello_bin.display()))?,
+        );
+        wait_ready(addr, "/").await?;
+        run(
+            "bare axum hello (GET /)",
+            addr,
+            Target::Plain { path: "/".into() },
+            args.connections,
+            warmup,
+            duration,
+        )
+        .await?
+    };
+    print(&hello);
+
+    let signed = {
+        let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let addr = free_addr()?;
+        let _server = Server(
+            Command::new(&iic_bin)
+                .arg("serve")
+                .env("IIC_LISTEN", addr.to_string())
+                .env("IIC_DATA_DIR", data.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("start {}: {e}", iic_bin.display()))?,
+        );
+        wait_ready(addr, "/healthz").await?;
+        let creds = Arc::new(read_credentials(data.path())?);
+        let start = Target::Signed {
+            path: "/v1/service/start".into(),
+            query: String::new(),
+            creds: creds.clone(),
+        };
+        let (status, body) =
+            one_shot(addr, build_request(&start, &addr.to_string(), "POST", b"")).await?;
+        if status != 200 {
+            return Err(format!(
+                "StartIdentityCenter answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        let target = Target::Signed {
+            path: "/v1/instances".into(),
+            query: "limit=100".into(),
+            creds,
+        };
+        run(
+            "iic signed GET /v1/instances",
+            addr,
+            target,
+            args.connections,
+            warmup,
+            duration,
+        )
+        .await?
+    };
+    print(&signed);
+
+    let ratio = 100.0 * signed.rps / hello.rps.max(1.0);
+    println!("ratio: {ratio:.1} %");
+    println!(
+        "{}",
+        serde_json::json!({ "hello": hello, "iic_list_instances": signed, "ratio_percent": ratio })
+    );
+    let error_share = signed.errors as f64 / signed.requests.max(1) as f64;
+    if error_share > 0.01 {
+        return Err(format!(
+            "{} of {} signed requests failed",
+            signed.errors, signed.requests
+        ));
+    }
+    Ok(())
+}
+
+fn read_credentials(dir: &Path) -> Result<Credentials, String> {
+    let path = dir.join("bootstrap-credentials.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Credentials::parse(&text)
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("iic-bench: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(compare(args)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("iic-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
