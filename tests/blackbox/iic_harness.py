@@ -110,8 +110,9 @@ def sdk_date(offset_seconds=0):
 
 
 def signed(server, method, path, query=None, body=None, headers=None, ak=None, sk=None,
-           date=None, identity="domain"):
-    """Builds a request signed by the SDK's own Signer; returns (url, headers, body bytes)."""
+           date=None, identity="domain", raw=None):
+    """Builds a request signed by the SDK's own Signer; returns (url, headers, body bytes).
+    `body` is JSON-encoded as the SDK does; `raw` sends bytes as they are (malformed JSON)."""
     ak = ak or server.creds["access_key"]
     sk = sk or server.creds["secret_key"]
     hdrs = {"Content-Type": "application/json", "User-Agent": "huaweicloud-usdk-python/3.0"}
@@ -121,7 +122,8 @@ def signed(server, method, path, query=None, body=None, headers=None, ak=None, s
         hdrs["X-Project-Id"] = server.creds["project_id"]
     hdrs["X-Sdk-Date"] = date or sdk_date()
     hdrs.update(headers or {})
-    raw = json.dumps(body).encode() if body is not None else None
+    if raw is None and body is not None:
+        raw = json.dumps(body).encode()
     req = SdkRequest(method=method, schema="http", host=f"127.0.0.1:{server.port}",
                      resource_path=path, uri=path, query_params=list((query or {}).items()),
                      header_params=hdrs, body=raw)

@@ -62,7 +62,19 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    to_hex(&Sha256::digest(data))
+}
+
+/// Lowercase hex, table-driven: on the request path for ids, hashes and signatures.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize]);
+        out.push(DIGITS[(b & 15) as usize]);
+    }
+    // Only ASCII hex digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
@@ -141,6 +153,13 @@ mod tests {
         assert_eq!(k.check_value(), k2.check_value());
         assert_ne!(k.check_value(), MasterKey::generate().check_value());
         assert!(MasterKey::from_hex("abcd").is_none());
+    }
+
+    #[test]
+    fn to_hex_matches_the_reference_encoding() {
+        let data: Vec<u8> = (0..=255).collect();
+        assert_eq!(to_hex(&data), hex::encode(&data));
+        assert_eq!(to_hex(&[]), "");
     }
 
     #[test]

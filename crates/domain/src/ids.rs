@@ -9,7 +9,7 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = [0u8; 32];
     let buf = &mut buf[..bytes.min(32)];
     rand::thread_rng().fill_bytes(buf);
-    hex::encode(buf)
+    crate::crypto::to_hex(buf)
 }
 
 /// 32 lowercase hex characters: request ids, account ids, project ids, organization ids.

@@ -34,7 +34,7 @@ impl MarkerCodec {
         let mut raw = [0u8; 12];
         raw[..8].copy_from_slice(&seq.to_be_bytes());
         raw[8..].copy_from_slice(&self.tag(scope, seq));
-        hex::encode(raw)
+        crate::crypto::to_hex(&raw)
     }
 
     pub fn decode(&self, scope: &str, marker: &str) -> Result<i64, ApiError> {

@@ -177,7 +177,7 @@ pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
 
 /// Lower-case hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature(secret_key: &[u8], string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(secret_key, string_to_sign.as_bytes()))
+    crate::crypto::to_hex(&hmac_sha256(secret_key, string_to_sign.as_bytes()))
 }
 
 pub fn payload_hash(body: &[u8]) -> String {

@@ -2,6 +2,7 @@
 
 mod bootstrap;
 mod config;
+mod log_writer;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -31,24 +32,29 @@ enum Command {
     },
 }
 
-fn init_logging(config: &Config) {
+/// Logs go to stderr in batches (see `log_writer`); the returned guard writes the rest at exit.
+fn init_logging(config: &Config) -> log_writer::FlushGuard {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = log_writer::BatchedStderr::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer);
     if config.log_json {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => Config::resolve(&args).and_then(|config| {
-            init_logging(&config);
+            let _log_guard = init_logging(&config);
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()

@@ -11,7 +11,7 @@ use axum::{Extension, Json};
 use iic_domain::instance::{validate_alias, Instance};
 use iic_domain::{ids, ApiError};
 use iic_store::SetAliasOutcome;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 const MAX_PAGE: i64 = 100;
@@ -20,7 +20,7 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     query: QueryParams,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<ListInstancesResponse>, Failure> {
     let org = administered_organization(&caller, "IdentityCenter:instance:list")?;
     let scope = format!("instances:{org}");
     let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
@@ -29,20 +29,33 @@ pub async fn list(
         .list_instances(org, page.after, page.fetch())
         .await?;
     let (rows, page_info) = paging::finish(rows, page, &state.keys.markers, &scope, |i| i.seq);
-    let instances: Vec<Value> = rows
-        .iter()
-        .map(|i| {
-            json!({
-                "instance_id": i.instance_id,
-                "identity_store_id": i.identity_store_id,
-                "alias": i.alias,
-                "instance_urn": ids::instance_urn(&i.instance_id),
-            })
+    let instances = rows
+        .into_iter()
+        .map(|i| InstanceEntry {
+            instance_urn: ids::instance_urn(&i.instance_id),
+            instance_id: i.instance_id,
+            identity_store_id: i.identity_store_id,
+            alias: i.alias,
         })
         .collect();
-    Ok(Json(
-        json!({ "instances": instances, "page_info": page_info }),
-    ))
+    Ok(Json(ListInstancesResponse {
+        instances,
+        page_info,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct InstanceEntry {
+    instance_id: String,
+    identity_store_id: String,
+    alias: Option<String>,
+    instance_urn: String,
+}
+
+#[derive(Serialize)]
+pub struct ListInstancesResponse {
+    instances: Vec<InstanceEntry>,
+    page_info: paging::PageInfo,
 }
 
 /// The instance named in the path, if it belongs to the caller's organization; another
