@@ -32,6 +32,23 @@ pub fn organization_id() -> String {
     format!("o-{}", hex32())
 }
 
+/// A random (version 4) UUID in its lowercase hyphenated form.
+pub fn uuid_v4() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = crate::crypto::to_hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 pub fn instance_urn(instance_id: &str) -> String {
     format!("IdentityCenter::system:instance:{instance_id}")
 }

@@ -3,6 +3,7 @@
 pub mod authz;
 pub mod clock;
 pub mod crypto;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod instance;
