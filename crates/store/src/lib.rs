@@ -2,11 +2,15 @@
 //! embedded SQLite (the default) and PostgreSQL (for durability at scale and several servers).
 //! No SQL exists outside this crate.
 
+pub mod directory_sql;
 mod model;
 pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
+pub use iic_domain::directory::group::{Group, Membership};
+pub use iic_domain::directory::password::PasswordPolicy;
+pub use iic_domain::directory::user::User;
 pub use iic_domain::instance::Instance;
 pub use model::*;
 use std::sync::Arc;
@@ -77,8 +81,121 @@ pub trait MetaStore {
     async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
 }
 
+/// Users, groups and memberships of identity stores, and their password policies.
+#[async_trait]
+pub trait DirectoryStore {
+    async fn identity_store(
+        &self,
+        identity_store_id: &str,
+    ) -> StoreResult<Option<IdentityStoreInfo>>;
+    async fn set_password_policy(
+        &self,
+        identity_store_id: &str,
+        policy: &PasswordPolicy,
+    ) -> StoreResult<bool>;
+
+    /// Inserts the user unless its name is taken or the store is at `quota` users.
+    async fn create_user(&self, user: &User, quota: i64) -> StoreResult<CreateOutcome>;
+    async fn get_user(&self, identity_store_id: &str, user_id: &str) -> StoreResult<Option<User>>;
+    /// The users among `user_ids` that exist, in the order asked.
+    async fn get_users(
+        &self,
+        identity_store_id: &str,
+        user_ids: &[String],
+    ) -> StoreResult<Vec<User>>;
+    async fn find_user_id(
+        &self,
+        identity_store_id: &str,
+        key: &PrincipalKey,
+    ) -> StoreResult<Option<String>>;
+    /// Keyset page in creation order; `user_name` filters by exact name, case-insensitively.
+    async fn list_users(
+        &self,
+        identity_store_id: &str,
+        user_name: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<User>>;
+    /// Replaces the stored user (matched by store and id) with `user`.
+    async fn update_user(&self, user: &User) -> StoreResult<UpdateOutcome>;
+    /// Deletes the user, its memberships and external ids in one transaction.
+    async fn delete_user(&self, identity_store_id: &str, user_id: &str) -> StoreResult<bool>;
+
+    async fn create_group(&self, group: &Group, quota: i64) -> StoreResult<CreateOutcome>;
+    async fn get_group(
+        &self,
+        identity_store_id: &str,
+        group_id: &str,
+    ) -> StoreResult<Option<Group>>;
+    async fn get_groups(
+        &self,
+        identity_store_id: &str,
+        group_ids: &[String],
+    ) -> StoreResult<Vec<Group>>;
+    async fn find_group_id(
+        &self,
+        identity_store_id: &str,
+        key: &PrincipalKey,
+    ) -> StoreResult<Option<String>>;
+    /// Keyset page in creation order; `display_name` filters by name prefix, case-insensitively.
+    async fn list_groups(
+        &self,
+        identity_store_id: &str,
+        display_name: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Group>>;
+    async fn update_group(&self, group: &Group) -> StoreResult<UpdateOutcome>;
+    /// Deletes the group, its memberships and external ids in one transaction.
+    async fn delete_group(&self, identity_store_id: &str, group_id: &str) -> StoreResult<bool>;
+
+    /// Adds the user to the group, refusing a user already in `max_groups` groups.
+    async fn create_membership(
+        &self,
+        membership: &Membership,
+        max_groups: i64,
+    ) -> StoreResult<MembershipOutcome>;
+    async fn get_membership(
+        &self,
+        identity_store_id: &str,
+        membership_id: &str,
+    ) -> StoreResult<Option<Membership>>;
+    async fn find_membership_id(
+        &self,
+        identity_store_id: &str,
+        group_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<String>>;
+    async fn delete_membership(
+        &self,
+        identity_store_id: &str,
+        membership_id: &str,
+    ) -> StoreResult<bool>;
+    async fn list_memberships_of_group(
+        &self,
+        identity_store_id: &str,
+        group_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Membership>>;
+    async fn list_memberships_of_user(
+        &self,
+        identity_store_id: &str,
+        user_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Membership>>;
+    /// Which of `group_ids` the user is a member of.
+    async fn groups_containing(
+        &self,
+        identity_store_id: &str,
+        user_id: &str,
+        group_ids: &[String],
+    ) -> StoreResult<Vec<String>>;
+}
+
 pub trait Store:
-    OrganizationStore + CredentialStore + InstanceStore + MetaStore + Send + Sync
+    OrganizationStore + CredentialStore + InstanceStore + MetaStore + DirectoryStore + Send + Sync
 {
     fn backend_name(&self) -> &'static str;
 }

@@ -64,3 +64,56 @@ pub enum SetAliasOutcome {
     /// Another instance uses this alias.
     Taken,
 }
+
+/// An identity store and what the directory needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityStoreInfo {
+    pub identity_store_id: String,
+    pub instance_id: String,
+    pub organization_id: String,
+    pub users: i64,
+    pub groups: i64,
+    /// None: the default policy.
+    pub password_policy: Option<iic_domain::directory::password::PasswordPolicy>,
+}
+
+/// How to find a user or group other than by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKey {
+    /// `user_name` of a user or `display_name` of a group, compared case-insensitively.
+    Name(String),
+    /// The primary e-mail address of a user, compared case-insensitively.
+    Email(String),
+    External {
+        issuer: String,
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// Another principal of the store has this name (case-insensitively).
+    NameTaken,
+    /// The store holds as many principals of this kind as its quota allows.
+    QuotaExceeded,
+    NoSuchStore,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Updated,
+    NotFound,
+    NameTaken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MembershipOutcome {
+    Created,
+    /// The user is in the group already; the existing membership id.
+    AlreadyMember(String),
+    NoSuchUser,
+    NoSuchGroup,
+    /// The user belongs to the maximum number of groups.
+    TooManyGroups,
+}

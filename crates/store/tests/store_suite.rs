@@ -97,6 +97,12 @@ suite!(
     regions_register_once,
     meta_keeps_the_first_value,
     concurrent_instance_creation_yields_one,
+    directory_users_round_trip,
+    directory_quotas_hold,
+    directory_groups_and_memberships,
+    directory_membership_limit_holds_under_concurrency,
+    directory_external_ids_and_password_policy,
+    deleting_the_instance_removes_its_directory,
 );
 
 fn plan(region: &str) -> BootstrapPlan {
@@ -418,5 +424,571 @@ async fn concurrent_instance_creation_yields_one(store: DynStore) {
             .expect("list")
             .len(),
         1
+    );
+}
+
+// --- directory -----------------------------------------------------------------------------
+
+use iic_domain::directory::group::GroupProfile;
+use iic_domain::directory::user::{Email, Name, UserProfile};
+use iic_domain::directory::ExternalId;
+
+async fn directory(store: &DynStore) -> (String, String) {
+    let b = bootstrapped(store).await;
+    let (i, _) = store
+        .create_instance_if_absent(&instance(&b.organization.id, "cn-north-4"))
+        .await
+        .expect("instance");
+    (b.organization.id, i.identity_store_id)
+}
+
+fn user(store_id: &str, name: &str) -> User {
+    User {
+        seq: 0,
+        user_id: iic_domain::directory::principal_id(store_id),
+        identity_store_id: store_id.into(),
+        profile: UserProfile {
+            user_name: name.into(),
+            display_name: format!("{name} display"),
+            name: Name {
+                family_name: "Doe".into(),
+                given_name: name.into(),
+                ..Default::default()
+            },
+            emails: vec![Email {
+                value: format!("{name}@Example.com"),
+                kind: "work".into(),
+                primary: true,
+                verification_status: None,
+            }],
+            addresses: None,
+            phone_numbers: None,
+            locale: None,
+            nickname: None,
+            preferred_language: None,
+            profile_url: None,
+            timezone: None,
+            title: None,
+            user_type: None,
+            enterprise: None,
+        },
+        external_ids: vec![],
+        enabled: true,
+        email_verified: false,
+        password_hash: None,
+        password_reset_email_owed: true,
+        created_at: 10,
+        created_by: "creator".into(),
+        updated_at: 10,
+        updated_by: "creator".into(),
+    }
+}
+
+fn group(store_id: &str, name: &str) -> Group {
+    Group {
+        seq: 0,
+        group_id: iic_domain::directory::principal_id(store_id),
+        identity_store_id: store_id.into(),
+        profile: GroupProfile {
+            display_name: name.into(),
+            description: Some("d".into()),
+        },
+        external_ids: vec![],
+        created_at: 1,
+        created_by: "c".into(),
+        updated_at: 1,
+        updated_by: "c".into(),
+    }
+}
+
+fn membership(store_id: &str, g: &Group, u: &User) -> Membership {
+    Membership {
+        seq: 0,
+        membership_id: iic_domain::directory::principal_id(store_id),
+        identity_store_id: store_id.into(),
+        group_id: g.group_id.clone(),
+        user_id: u.user_id.clone(),
+        created_at: 1,
+    }
+}
+
+async fn directory_users_round_trip(store: DynStore) {
+    let (_, sid) = directory(&store).await;
+    let info = store
+        .identity_store(&sid)
+        .await
+        .expect("info")
+        .expect("exists");
+    assert_eq!((info.users, info.groups), (0, 0));
+    let alice = user(&sid, "alice");
+    assert_eq!(
+        store.create_user(&alice, 100).await.expect("create"),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        store
+            .create_user(&user(&sid, "ALICE"), 100)
+            .await
+            .expect("dup"),
+        CreateOutcome::NameTaken,
+        "user names are unique case-insensitively"
+    );
+    assert_eq!(
+        store
+            .create_user(&user("d-ffffffffff", "bob"), 100)
+            .await
+            .expect("no store"),
+        CreateOutcome::NoSuchStore
+    );
+    let got = store
+        .get_user(&sid, &alice.user_id)
+        .await
+        .expect("get")
+        .expect("found");
+    assert!(got.seq > 0);
+    assert_eq!(got.profile, alice.profile);
+    assert_eq!(got.created_by, "creator");
+    assert_eq!(
+        store
+            .get_user("d-0000000000", &alice.user_id)
+            .await
+            .expect("other"),
+        None
+    );
+
+    let mut ids = vec![alice.user_id.clone()];
+    for n in 0..5 {
+        let u = user(&sid, &format!("user{n}"));
+        store.create_user(&u, 100).await.expect("create");
+        ids.push(u.user_id);
+    }
+    assert_eq!(
+        store
+            .identity_store(&sid)
+            .await
+            .expect("info")
+            .expect("x")
+            .users,
+        6
+    );
+    let batch = store
+        .get_users(&sid, &[ids[3].clone(), "nope".into(), ids[1].clone()])
+        .await
+        .expect("batch");
+    assert_eq!(
+        batch.iter().map(|u| u.user_id.clone()).collect::<Vec<_>>(),
+        vec![ids[3].clone(), ids[1].clone()]
+    );
+
+    assert_eq!(
+        store
+            .find_user_id(&sid, &PrincipalKey::Name("Alice".into()))
+            .await
+            .expect("by name"),
+        Some(alice.user_id.clone())
+    );
+    assert_eq!(
+        store
+            .find_user_id(&sid, &PrincipalKey::Email("ALICE@example.COM".into()))
+            .await
+            .expect("by mail"),
+        Some(alice.user_id.clone())
+    );
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_users(&sid, None, after, 4).await.expect("page");
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|u| u.seq);
+        seen.extend(page.into_iter().map(|u| u.user_id));
+    }
+    assert_eq!(seen, ids);
+    let filtered = store
+        .list_users(&sid, Some("USER3"), None, 10)
+        .await
+        .expect("filter");
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0].user_id, ids[4]);
+
+    let mut renamed = got.clone();
+    renamed.profile.user_name = "user2".into();
+    assert_eq!(
+        store.update_user(&renamed).await.expect("clash"),
+        UpdateOutcome::NameTaken
+    );
+    renamed.profile.user_name = "alice2".into();
+    renamed.enabled = false;
+    renamed.updated_by = "editor".into();
+    assert_eq!(
+        store.update_user(&renamed).await.expect("update"),
+        UpdateOutcome::Updated
+    );
+    let after_update = store
+        .get_user(&sid, &alice.user_id)
+        .await
+        .expect("get")
+        .expect("found");
+    assert_eq!(after_update.profile.user_name, "alice2");
+    assert!(!after_update.enabled);
+    assert_eq!(after_update.updated_by, "editor");
+    let mut ghost = renamed.clone();
+    ghost.user_id = iic_domain::directory::principal_id(&sid);
+    assert_eq!(
+        store.update_user(&ghost).await.expect("ghost"),
+        UpdateOutcome::NotFound
+    );
+
+    assert!(store
+        .delete_user(&sid, &alice.user_id)
+        .await
+        .expect("delete"));
+    assert!(!store
+        .delete_user(&sid, &alice.user_id)
+        .await
+        .expect("again"));
+    assert_eq!(
+        store
+            .identity_store(&sid)
+            .await
+            .expect("info")
+            .expect("x")
+            .users,
+        5
+    );
+}
+
+async fn directory_quotas_hold(store: DynStore) {
+    let (_, sid) = directory(&store).await;
+    let a = user(&sid, "qa");
+    assert_eq!(
+        store.create_user(&a, 2).await.expect("1"),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        store.create_user(&user(&sid, "qb"), 2).await.expect("2"),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        store.create_user(&user(&sid, "qc"), 2).await.expect("3"),
+        CreateOutcome::QuotaExceeded
+    );
+    store.delete_user(&sid, &a.user_id).await.expect("delete");
+    assert_eq!(
+        store.create_user(&user(&sid, "qc"), 2).await.expect("4"),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        store.create_group(&group(&sid, "g1"), 1).await.expect("g1"),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        store.create_group(&group(&sid, "g2"), 1).await.expect("g2"),
+        CreateOutcome::QuotaExceeded
+    );
+}
+
+async fn directory_groups_and_memberships(store: DynStore) {
+    let (_, sid) = directory(&store).await;
+    let admins = group(&sid, "Admins");
+    let auditors = group(&sid, "Auditors");
+    let devs = group(&sid, "Developers");
+    for g in [&admins, &auditors, &devs] {
+        assert_eq!(
+            store.create_group(g, 100).await.expect("create"),
+            CreateOutcome::Created
+        );
+    }
+    assert_eq!(
+        store
+            .create_group(&group(&sid, "admins"), 100)
+            .await
+            .expect("dup"),
+        CreateOutcome::NameTaken
+    );
+    assert_eq!(
+        store
+            .find_group_id(&sid, &PrincipalKey::Name("ADMINS".into()))
+            .await
+            .expect("find"),
+        Some(admins.group_id.clone())
+    );
+    let prefixed = store
+        .list_groups(&sid, Some("a"), None, 10)
+        .await
+        .expect("prefix");
+    assert_eq!(
+        prefixed
+            .iter()
+            .map(|g| g.profile.display_name.clone())
+            .collect::<Vec<_>>(),
+        vec!["Admins", "Auditors"]
+    );
+    assert_eq!(
+        store
+            .list_groups(&sid, None, None, 10)
+            .await
+            .expect("all")
+            .len(),
+        3
+    );
+
+    let mut renamed = admins.clone();
+    renamed.profile.display_name = "Auditors".into();
+    assert_eq!(
+        store.update_group(&renamed).await.expect("clash"),
+        UpdateOutcome::NameTaken
+    );
+    renamed.profile.display_name = "Administrators".into();
+    assert_eq!(
+        store.update_group(&renamed).await.expect("ok"),
+        UpdateOutcome::Updated
+    );
+
+    let u = user(&sid, "member");
+    store.create_user(&u, 100).await.expect("user");
+    let m1 = membership(&sid, &admins, &u);
+    assert_eq!(
+        store.create_membership(&m1, 2).await.expect("m1"),
+        MembershipOutcome::Created
+    );
+    assert_eq!(
+        store
+            .create_membership(&membership(&sid, &admins, &u), 2)
+            .await
+            .expect("dup"),
+        MembershipOutcome::AlreadyMember(m1.membership_id.clone())
+    );
+    assert_eq!(
+        store
+            .create_membership(&membership(&sid, &auditors, &u), 2)
+            .await
+            .expect("m2"),
+        MembershipOutcome::Created
+    );
+    assert_eq!(
+        store
+            .create_membership(&membership(&sid, &devs, &u), 2)
+            .await
+            .expect("m3"),
+        MembershipOutcome::TooManyGroups
+    );
+    let mut ghost_user = u.clone();
+    ghost_user.user_id = iic_domain::directory::principal_id(&sid);
+    assert_eq!(
+        store
+            .create_membership(&membership(&sid, &devs, &ghost_user), 2)
+            .await
+            .expect("nu"),
+        MembershipOutcome::NoSuchUser
+    );
+    let mut ghost_group = devs.clone();
+    ghost_group.group_id = iic_domain::directory::principal_id(&sid);
+    assert_eq!(
+        store
+            .create_membership(&membership(&sid, &ghost_group, &u), 2)
+            .await
+            .expect("ng"),
+        MembershipOutcome::NoSuchGroup
+    );
+
+    assert_eq!(
+        store
+            .get_membership(&sid, &m1.membership_id)
+            .await
+            .expect("get")
+            .map(|m| m.group_id),
+        Some(admins.group_id.clone())
+    );
+    assert_eq!(
+        store
+            .find_membership_id(&sid, &admins.group_id, &u.user_id)
+            .await
+            .expect("find"),
+        Some(m1.membership_id.clone())
+    );
+    let of_user = store
+        .list_memberships_of_user(&sid, &u.user_id, None, 1)
+        .await
+        .expect("user page 1");
+    assert_eq!(of_user.len(), 1);
+    let rest = store
+        .list_memberships_of_user(&sid, &u.user_id, Some(of_user[0].seq), 10)
+        .await
+        .expect("page 2");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(
+        store
+            .list_memberships_of_group(&sid, &admins.group_id, None, 10)
+            .await
+            .expect("group")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .groups_containing(
+                &sid,
+                &u.user_id,
+                &[
+                    devs.group_id.clone(),
+                    admins.group_id.clone(),
+                    auditors.group_id.clone()
+                ]
+            )
+            .await
+            .expect("contains"),
+        vec![admins.group_id.clone(), auditors.group_id.clone()]
+    );
+
+    // Deleting a group removes its memberships; deleting a user removes the rest.
+    assert!(store
+        .delete_group(&sid, &admins.group_id)
+        .await
+        .expect("delete group"));
+    assert_eq!(
+        store
+            .get_membership(&sid, &m1.membership_id)
+            .await
+            .expect("gone"),
+        None
+    );
+    assert_eq!(
+        store
+            .identity_store(&sid)
+            .await
+            .expect("i")
+            .expect("x")
+            .groups,
+        2
+    );
+    assert!(store
+        .delete_user(&sid, &u.user_id)
+        .await
+        .expect("delete user"));
+    assert!(store
+        .list_memberships_of_group(&sid, &auditors.group_id, None, 10)
+        .await
+        .expect("g")
+        .is_empty());
+    assert!(!store
+        .delete_membership(&sid, &m1.membership_id)
+        .await
+        .expect("none left"));
+}
+
+async fn directory_membership_limit_holds_under_concurrency(store: DynStore) {
+    let (_, sid) = directory(&store).await;
+    let u = user(&sid, "busy");
+    store.create_user(&u, 100).await.expect("user");
+    let mut groups = Vec::new();
+    for n in 0..8 {
+        let g = group(&sid, &format!("cg{n}"));
+        store.create_group(&g, 100).await.expect("group");
+        groups.push(g);
+    }
+    let tasks: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            let (s, m) = (store.clone(), membership(&sid, g, &u));
+            tokio::spawn(async move { s.create_membership(&m, 3).await })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        if t.await.expect("join").expect("create") == MembershipOutcome::Created {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 3);
+    assert_eq!(
+        store
+            .list_memberships_of_user(&sid, &u.user_id, None, 100)
+            .await
+            .expect("list")
+            .len(),
+        3
+    );
+}
+
+async fn directory_external_ids_and_password_policy(store: DynStore) {
+    let (_, sid) = directory(&store).await;
+    let mut u = user(&sid, "scimmed");
+    u.external_ids = vec![ExternalId {
+        issuer: "okta".into(),
+        id: "00u1".into(),
+    }];
+    store.create_user(&u, 100).await.expect("create");
+    let key = PrincipalKey::External {
+        issuer: "okta".into(),
+        id: "00u1".into(),
+    };
+    assert_eq!(
+        store.find_user_id(&sid, &key).await.expect("find"),
+        Some(u.user_id.clone())
+    );
+    assert_eq!(
+        store.find_group_id(&sid, &key).await.expect("not a group"),
+        None
+    );
+    let got = store
+        .get_user(&sid, &u.user_id)
+        .await
+        .expect("get")
+        .expect("x");
+    assert_eq!(
+        got.external_ids, u.external_ids,
+        "external ids come back exactly as given"
+    );
+    store.delete_user(&sid, &u.user_id).await.expect("delete");
+    assert_eq!(store.find_user_id(&sid, &key).await.expect("gone"), None);
+
+    assert_eq!(
+        store
+            .identity_store(&sid)
+            .await
+            .expect("i")
+            .expect("x")
+            .password_policy,
+        None
+    );
+    let policy = PasswordPolicy {
+        minimum_password_length: 12,
+        ..Default::default()
+    };
+    assert!(store.set_password_policy(&sid, &policy).await.expect("set"));
+    assert_eq!(
+        store
+            .identity_store(&sid)
+            .await
+            .expect("i")
+            .expect("x")
+            .password_policy,
+        Some(policy)
+    );
+    assert!(!store
+        .set_password_policy("d-0000000000", &policy)
+        .await
+        .expect("none"));
+}
+
+async fn deleting_the_instance_removes_its_directory(store: DynStore) {
+    let (org, sid) = directory(&store).await;
+    let u = user(&sid, "doomed");
+    let g = group(&sid, "doomed");
+    store.create_user(&u, 100).await.expect("user");
+    store.create_group(&g, 100).await.expect("group");
+    store
+        .create_membership(&membership(&sid, &g, &u), 10)
+        .await
+        .expect("m");
+    assert_eq!(store.delete_instances(&org).await.expect("delete"), 1);
+    assert_eq!(store.identity_store(&sid).await.expect("info"), None);
+    assert_eq!(store.get_user(&sid, &u.user_id).await.expect("user"), None);
+    assert_eq!(
+        store.get_group(&sid, &g.group_id).await.expect("group"),
+        None
     );
 }

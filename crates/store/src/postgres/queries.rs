@@ -306,8 +306,9 @@ impl CredentialStore for PgStore {
 #[async_trait]
 impl InstanceStore for PgStore {
     async fn create_instance_if_absent(&self, i: &Instance) -> StoreResult<(Instance, bool)> {
-        let c = self.client().await?;
-        let inserted = c
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(map_err)?;
+        let inserted = tx
             .query_opt(
                 &format!(
                     "INSERT INTO instances (instance_id, identity_store_id, organization_id, region, alias, created_at)
@@ -319,17 +320,30 @@ impl InstanceStore for PgStore {
             )
             .await
             .map_err(map_err)?;
-        if let Some(row) = inserted {
-            return Ok((instance(&row), true));
-        }
-        let row = c
-            .query_one(
-                &format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE organization_id = $1 AND region = $2"),
-                &[&i.organization_id, &i.region],
-            )
-            .await
-            .map_err(map_err)?;
-        Ok((instance(&row), false))
+        let out = match inserted {
+            Some(row) => {
+                let created = instance(&row);
+                tx.execute(
+                    "INSERT INTO identity_stores (identity_store_id, instance_id, organization_id) VALUES ($1, $2, $3)",
+                    &[&created.identity_store_id, &created.instance_id, &created.organization_id],
+                )
+                .await
+                .map_err(map_err)?;
+                (created, true)
+            }
+            None => {
+                let row = tx
+                    .query_one(
+                        &format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE organization_id = $1 AND region = $2"),
+                        &[&i.organization_id, &i.region],
+                    )
+                    .await
+                    .map_err(map_err)?;
+                (instance(&row), false)
+            }
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(out)
     }
 
     async fn get_instance(&self, instance_id: &str) -> StoreResult<Option<Instance>> {

@@ -2,7 +2,8 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[(i64, &str)] = &[(
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
     1,
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE organizations (
@@ -44,7 +45,70 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          region_id TEXT NOT NULL,
          created_at INTEGER NOT NULL,
          PRIMARY KEY (organization_id, region_id));",
-)];
+    ),
+    (
+    2,
+    "CREATE TABLE identity_stores (
+         identity_store_id TEXT PRIMARY KEY,
+         instance_id TEXT NOT NULL UNIQUE REFERENCES instances(instance_id) ON DELETE CASCADE,
+         organization_id TEXT NOT NULL,
+         users_count INTEGER NOT NULL DEFAULT 0,
+         groups_count INTEGER NOT NULL DEFAULT 0,
+         password_policy TEXT);
+     INSERT INTO identity_stores (identity_store_id, instance_id, organization_id)
+         SELECT identity_store_id, instance_id, organization_id FROM instances;
+     CREATE TABLE users (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         user_id TEXT NOT NULL UNIQUE,
+         identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+         user_name_lower TEXT NOT NULL,
+         primary_email_lower TEXT,
+         profile TEXT NOT NULL,
+         external_ids TEXT NOT NULL,
+         enabled BOOLEAN NOT NULL,
+         email_verified BOOLEAN NOT NULL,
+         password_hash TEXT,
+         password_reset_email_owed BOOLEAN NOT NULL,
+         created_at INTEGER NOT NULL,
+         created_by TEXT NOT NULL,
+         updated_at INTEGER NOT NULL,
+         updated_by TEXT NOT NULL);
+     CREATE UNIQUE INDEX users_store_name ON users(identity_store_id, user_name_lower);
+     CREATE INDEX users_store_seq ON users(identity_store_id, seq);
+     CREATE INDEX users_store_email ON users(identity_store_id, primary_email_lower);
+     CREATE TABLE directory_groups (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         group_id TEXT NOT NULL UNIQUE,
+         identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+         display_name_lower TEXT NOT NULL,
+         profile TEXT NOT NULL,
+         external_ids TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         created_by TEXT NOT NULL,
+         updated_at INTEGER NOT NULL,
+         updated_by TEXT NOT NULL);
+     CREATE UNIQUE INDEX groups_store_name ON directory_groups(identity_store_id, display_name_lower);
+     CREATE INDEX groups_store_seq ON directory_groups(identity_store_id, seq);
+     CREATE TABLE memberships (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         membership_id TEXT NOT NULL UNIQUE,
+         identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+         group_id TEXT NOT NULL REFERENCES directory_groups(group_id) ON DELETE CASCADE,
+         user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+         created_at INTEGER NOT NULL,
+         UNIQUE (group_id, user_id));
+     CREATE INDEX memberships_user ON memberships(user_id, seq);
+     CREATE INDEX memberships_group ON memberships(group_id, seq);
+     CREATE TABLE external_ids (
+         identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+         kind TEXT NOT NULL,
+         issuer TEXT NOT NULL,
+         external_id TEXT NOT NULL,
+         principal_id TEXT NOT NULL,
+         PRIMARY KEY (identity_store_id, kind, issuer, external_id));
+     CREATE INDEX external_ids_principal ON external_ids(principal_id);",
+),
+];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(

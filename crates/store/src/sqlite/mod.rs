@@ -1,6 +1,7 @@
 //! Embedded SQLite backend: one file in WAL mode, one writer connection (writes run on the
 //! blocking pool) and a few reader connections.
 
+mod directory;
 mod migrations;
 mod queries;
 
@@ -37,6 +38,21 @@ fn open_connection(path: &str) -> rusqlite::Result<Connection> {
     )?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
+}
+
+/// SQLite numbers `$n` parameters by first appearance, not by `n`; `?n` is numbered by `n`.
+/// The shared SQL uses `$n` (PostgreSQL's form), so it is rewritten before preparing.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
@@ -129,5 +145,16 @@ impl SqliteStore {
 impl crate::Store for SqliteStore {
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbered_rewrites_only_parameters() {
+        assert_eq!(
+            super::numbered("SET a = $2 WHERE b = $1 AND c = '$x'"),
+            "SET a = ?2 WHERE b = ?1 AND c = '$x'"
+        );
     }
 }

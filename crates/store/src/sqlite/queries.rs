@@ -310,6 +310,11 @@ impl InstanceStore for SqliteStore {
                     instance_from_row,
                 )
                 .map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO identity_stores (identity_store_id, instance_id, organization_id) VALUES ($1, $2, $3)",
+                params![created.identity_store_id, created.instance_id, created.organization_id],
+            )
+            .map_err(map_err)?;
             Ok((created, true))
         })
         .await
