@@ -318,7 +318,8 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_field() {
-        let cases: Vec<(Box<dyn Fn(&mut UserProfile)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut UserProfile)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (Box::new(|p| p.user_name = "a".into()), "user_name"),
             (Box::new(|p| p.user_name = "has space".into()), "user_name"),
             (Box::new(|p| p.user_name = "x".repeat(129)), "user_name"),
