@@ -26,3 +26,22 @@ def identity_center(server, ak=None, sk=None, domain_id="auto", security_token=N
 def basic_credentials(server, project_id="auto"):
     return BasicCredentials(server.creds["access_key"], server.creds["secret_key"],
                             server.creds["project_id"] if project_id == "auto" else project_id)
+
+
+def identity_store(server, project_id="auto", ak=None, sk=None):
+    from huaweicloudsdkidentitycenterstore.v1 import IdentityCenterStoreClient
+    creds = BasicCredentials(ak or server.creds["access_key"], sk or server.creds["secret_key"],
+                             server.creds["project_id"] if project_id == "auto" else project_id)
+    return (IdentityCenterStoreClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(creds)
+            .with_endpoint(server.url)
+            .build())
+
+
+def started_store_id(server):
+    """Starts the service (idempotent) and returns the identity store id of its instance."""
+    from huaweicloudsdkidentitycenter.v1 import ListInstancesRequest, StartIdentityCenterRequest
+    ic = identity_center(server)
+    ic.start_identity_center(StartIdentityCenterRequest())
+    return ic.list_instances(ListInstancesRequest()).instances[0].identity_store_id

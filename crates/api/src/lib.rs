@@ -3,12 +3,14 @@
 //! caller resolution, then a thin handler.
 
 pub mod auth;
+pub mod authorize;
 pub mod caller;
 pub mod envelope;
 pub mod extract;
 pub mod health;
 pub mod iam;
 pub mod identity_center;
+pub mod identity_store;
 pub mod paging;
 pub mod pipeline;
 pub mod state;
@@ -23,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         state,
         Router::new()
             .merge(identity_center::routes())
+            .merge(identity_store::routes())
             .merge(iam::routes()),
     )
 }

@@ -33,6 +33,10 @@ pub struct Limits {
     pub max_clock_skew_secs: i64,
     /// How long a resolved credential or account is trusted without asking the store, in ms.
     pub cache_ttl_ms: i64,
+    /// Users one identity store may hold.
+    pub users_quota: i64,
+    /// Groups one identity store may hold.
+    pub groups_quota: i64,
 }
 
 impl Default for Limits {
@@ -41,6 +45,8 @@ impl Default for Limits {
             max_body_bytes: 12 * 1024 * 1024,
             max_clock_skew_secs: 15 * 60,
             cache_ttl_ms: 5_000,
+            users_quota: 100_000,
+            groups_quota: 100_000,
         }
     }
 }

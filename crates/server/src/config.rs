@@ -28,6 +28,12 @@ pub struct ServeArgs {
     /// `text` or `json`.
     #[arg(long, env = "IIC_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Users one identity store may hold.
+    #[arg(long, env = "IIC_USERS_QUOTA")]
+    pub users_quota: Option<i64>,
+    /// Groups one identity store may hold.
+    #[arg(long, env = "IIC_GROUPS_QUOTA")]
+    pub groups_quota: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +45,8 @@ struct FileConfig {
     region: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
+    users_quota: Option<i64>,
+    groups_quota: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +57,8 @@ pub struct Config {
     pub region: String,
     pub log: String,
     pub log_json: bool,
+    pub users_quota: i64,
+    pub groups_quota: i64,
 }
 
 impl Config {
@@ -83,6 +93,13 @@ impl Config {
             .or(file.region)
             .unwrap_or_else(|| "cn-north-4".into());
         iic_domain::validate::simple_id("region", &region, 64).map_err(|e| e.message)?;
+        let users_quota = args.users_quota.or(file.users_quota).unwrap_or(100_000);
+        let groups_quota = args.groups_quota.or(file.groups_quota).unwrap_or(100_000);
+        for (name, v) in [("users_quota", users_quota), ("groups_quota", groups_quota)] {
+            if !(1..=100_000_000).contains(&v) {
+                return Err(format!("{name} must be between 1 and 100000000, not {v}"));
+            }
+        }
         Ok(Config {
             listen: args
                 .listen
@@ -98,6 +115,8 @@ impl Config {
                 .or(file.log)
                 .unwrap_or_else(|| "info".into()),
             log_json,
+            users_quota,
+            groups_quota,
         })
     }
 }
@@ -120,6 +139,7 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://./iic-data/iic.db");
         assert_eq!(c.region, "cn-north-4");
         assert!(!c.log_json);
+        assert_eq!((c.users_quota, c.groups_quota), (100_000, 100_000));
     }
 
     #[test]

@@ -13,7 +13,12 @@ pub async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
     bootstrap::check_master_key(&store, &master).await?;
-    let state = AppState::new(store.clone(), &master, &config.region, Limits::default());
+    let limits = Limits {
+        users_quota: config.users_quota,
+        groups_quota: config.groups_quota,
+        ..Limits::default()
+    };
+    let state = AppState::new(store.clone(), &master, &config.region, limits);
     let env_keys = match (
         std::env::var("IIC_BOOTSTRAP_ACCESS_KEY").ok(),
         std::env::var("IIC_BOOTSTRAP_SECRET_KEY").ok(),

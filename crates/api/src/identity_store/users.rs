@@ -1,0 +1,428 @@
+//! Users of an identity store.
+
+use super::{actor, batch_ids, owned_store, path_id, AlternateIdentifierBody, Lookup};
+use crate::caller::Caller;
+use crate::envelope::Failure;
+use crate::extract::{JsonBody, QueryParams};
+use crate::paging::{self, PageInfo, PageRequest};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use iic_domain::directory::password::{hash_password, PasswordPolicy};
+use iic_domain::directory::update::{self, Operation};
+use iic_domain::directory::user::{CreateUserRequest, PasswordMode, User, UserProfile};
+use iic_domain::directory::{principal_id, ExternalId};
+use iic_domain::{clock, ApiError};
+use iic_store::{CreateOutcome, IdentityStoreInfo, PrincipalKey, UpdateOutcome};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+const MAX_PAGE: i64 = 100;
+
+/// A user as the API shows it.
+#[derive(Serialize)]
+pub struct UserView {
+    #[serde(flatten)]
+    profile: UserProfile,
+    user_id: String,
+    identity_store_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    external_ids: Vec<ExternalId>,
+    enabled: bool,
+    email_verified: bool,
+    created_at: i64,
+    created_by: String,
+    updated_at: i64,
+    updated_by: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            profile: u.profile,
+            user_id: u.user_id,
+            identity_store_id: u.identity_store_id,
+            external_ids: u.external_ids,
+            enabled: u.enabled,
+            email_verified: u.email_verified,
+            created_at: u.created_at,
+            created_by: u.created_by,
+            updated_at: u.updated_at,
+            updated_by: u.updated_by,
+        }
+    }
+}
+
+fn user_not_found(user_id: &str) -> Failure {
+    ApiError::not_found(format!("user {user_id}")).into()
+}
+
+async fn existing_user(
+    state: &AppState,
+    store: &IdentityStoreInfo,
+    user_id: &str,
+) -> Result<User, Failure> {
+    path_id("user_id", user_id)?;
+    state
+        .store
+        .get_user(&store.identity_store_id, user_id)
+        .await?
+        .ok_or_else(|| user_not_found(user_id))
+}
+
+/// A new one-time password satisfying the store's policy, and its hash (computed off the async
+/// workers: Argon2id is deliberately slow).
+async fn one_time_password(store: &IdentityStoreInfo) -> Result<(String, String), Failure> {
+    let policy = store.password_policy.unwrap_or_default();
+    let password = policy.generate_one_time_password();
+    policy.check(&password)?;
+    let to_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash))
+        .await
+        .map_err(|_| ApiError::internal())??;
+    Ok((password, hash))
+}
+
+fn name_taken(user_name: &str) -> Failure {
+    ApiError::conflict(
+        "IIC.1007",
+        format!("Data modification failed: a user named {user_name} already exists in this identity store."),
+    )
+    .into()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(store_id): Path<String>,
+    JsonBody(body): JsonBody<CreateUserRequest>,
+) -> Result<(StatusCode, Json<Value>), Failure> {
+    let store = owned_store(&state, &caller, "IdentityCenter:user:create", &store_id).await?;
+    body.profile.validate()?;
+    let (password, password_hash) = match body.password_mode {
+        PasswordMode::Otp => {
+            let (p, h) = one_time_password(&store).await?;
+            (Some(p), Some(h))
+        }
+        PasswordMode::Email => (None, None),
+    };
+    let now = clock::now_millis();
+    let user = User {
+        seq: 0,
+        user_id: principal_id(&store.identity_store_id),
+        identity_store_id: store.identity_store_id.clone(),
+        profile: body.profile,
+        external_ids: vec![],
+        enabled: true,
+        email_verified: false,
+        password_hash,
+        password_reset_email_owed: body.password_mode == PasswordMode::Email,
+        created_at: now,
+        created_by: actor(&caller),
+        updated_at: now,
+        updated_by: actor(&caller),
+    };
+    match state
+        .store
+        .create_user(&user, state.limits.users_quota)
+        .await?
+    {
+        CreateOutcome::Created => {}
+        CreateOutcome::NameTaken => return Err(name_taken(&user.profile.user_name)),
+        CreateOutcome::QuotaExceeded => {
+            return Err(ApiError::conflict(
+                "IIC.1007",
+                format!(
+                "Data modification failed: the identity store already holds its quota of {} users.",
+                state.limits.users_quota
+            ),
+            )
+            .into())
+        }
+        CreateOutcome::NoSuchStore => {
+            return Err(ApiError::not_found(format!("identity store {store_id}")).into())
+        }
+    }
+    let mut out = json!({ "identity_store_id": user.identity_store_id, "user_id": user.user_id });
+    if let Some(p) = password {
+        out["password"] = Value::String(p);
+    }
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+pub async fn describe(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+) -> Result<Json<UserView>, Failure> {
+    let store = owned_store(&state, &caller, "IdentityCenter:user:describe", &store_id).await?;
+    Ok(Json(existing_user(&state, &store, &user_id).await?.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribeUsersBody {
+    user_ids: Vec<String>,
+}
+
+pub async fn describe_many(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(store_id): Path<String>,
+    JsonBody(body): JsonBody<DescribeUsersBody>,
+) -> Result<Json<Value>, Failure> {
+    let store = owned_store(
+        &state,
+        &caller,
+        "IdentityCenter:user:describeUsers",
+        &store_id,
+    )
+    .await?;
+    batch_ids("user_ids", &body.user_ids, 100)?;
+    let users: Vec<UserView> = state
+        .store
+        .get_users(&store.identity_store_id, &body.user_ids)
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}
+
+pub async fn get_id(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(store_id): Path<String>,
+    JsonBody(body): JsonBody<AlternateIdentifierBody>,
+) -> Result<Json<Value>, Failure> {
+    let store = owned_store(&state, &caller, "IdentityCenter:user:getUserId", &store_id).await?;
+    let key = match body.alternate_identifier.lookup()? {
+        Lookup::External { issuer, id } => PrincipalKey::External { issuer, id },
+        Lookup::Attribute { path, value } => match path.as_str() {
+            "user_name" | "userName" | "UserName" => PrincipalKey::Name(value),
+            "emails.value" | "emails" => PrincipalKey::Email(value),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "alternate_identifier.unique_attribute.attribute_path {other} is not a unique user attribute (use user_name or emails.value)"
+                ))
+                .into())
+            }
+        },
+    };
+    let user_id = state
+        .store
+        .find_user_id(&store.identity_store_id, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no user matches the alternate identifier"))?;
+    Ok(Json(
+        json!({ "identity_store_id": store.identity_store_id, "user_id": user_id }),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct ListUsersResponse {
+    users: Vec<UserView>,
+    page_info: PageInfo,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(store_id): Path<String>,
+    query: QueryParams,
+) -> Result<Json<ListUsersResponse>, Failure> {
+    let store = owned_store(&state, &caller, "IdentityCenter:user:list", &store_id).await?;
+    let scope = format!("users:{}", store.identity_store_id);
+    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let rows = state
+        .store
+        .list_users(
+            &store.identity_store_id,
+            query.get("user_name"),
+            page.after,
+            page.fetch(),
+        )
+        .await?;
+    let (rows, page_info) = paging::finish(rows, page, &state.keys.markers, &scope, |u| u.seq);
+    Ok(Json(ListUsersResponse {
+        users: rows.into_iter().map(UserView::from).collect(),
+        page_info,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    operations: Vec<Operation>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<(), Failure> {
+    let store = owned_store(&state, &caller, "IdentityCenter:user:update", &store_id).await?;
+    let mut user = existing_user(&state, &store, &user_id).await?;
+    let mut doc = match serde_json::to_value(&user.profile) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(ApiError::internal().into()),
+    };
+    update::apply(&mut doc, &body.operations, update::user_path)?;
+    user.profile = serde_json::from_value(Value::Object(doc))
+        .map_err(|e| ApiError::bad_request(format!("the updated user is not valid: {e}")))?;
+    user.profile.validate()?;
+    user.updated_at = clock::now_millis();
+    user.updated_by = actor(&caller);
+    save(&state, &user).await
+}
+
+async fn save(state: &AppState, user: &User) -> Result<(), Failure> {
+    match state.store.update_user(user).await? {
+        UpdateOutcome::Updated => Ok(()),
+        UpdateOutcome::NotFound => Err(user_not_found(&user.user_id)),
+        UpdateOutcome::NameTaken => Err(name_taken(&user.profile.user_name)),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+) -> Result<(), Failure> {
+    let store = owned_store(&state, &caller, "IdentityCenter:user:delete", &store_id).await?;
+    path_id("user_id", &user_id)?;
+    if state
+        .store
+        .delete_user(&store.identity_store_id, &user_id)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(user_not_found(&user_id))
+    }
+}
+
+async fn set_enabled(
+    state: &AppState,
+    caller: &Caller,
+    store_id: &str,
+    user_id: &str,
+    enabled: bool,
+    action: &str,
+) -> Result<(), Failure> {
+    let store = owned_store(state, caller, action, store_id).await?;
+    let mut user = existing_user(state, &store, user_id).await?;
+    if user.enabled == enabled {
+        return Ok(());
+    }
+    user.enabled = enabled;
+    user.updated_at = clock::now_millis();
+    user.updated_by = actor(caller);
+    save(state, &user).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+) -> Result<(), Failure> {
+    set_enabled(
+        &state,
+        &caller,
+        &store_id,
+        &user_id,
+        true,
+        "IdentityCenter:user:enableUser",
+    )
+    .await
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+) -> Result<(), Failure> {
+    set_enabled(
+        &state,
+        &caller,
+        &store_id,
+        &user_id,
+        false,
+        "IdentityCenter:user:disableUser",
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordBody {
+    mode: PasswordMode,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<ResetPasswordBody>,
+) -> Result<Json<Value>, Failure> {
+    let store = owned_store(
+        &state,
+        &caller,
+        "IdentityCenter:user:updatePassword",
+        &store_id,
+    )
+    .await?;
+    let mut user = existing_user(&state, &store, &user_id).await?;
+    let out = match body.mode {
+        PasswordMode::Otp => {
+            let (password, hash) = one_time_password(&store).await?;
+            user.password_hash = Some(hash);
+            user.password_reset_email_owed = false;
+            json!({ "password": password })
+        }
+        PasswordMode::Email => {
+            user.password_reset_email_owed = true;
+            json!({})
+        }
+    };
+    user.updated_at = clock::now_millis();
+    user.updated_by = actor(&caller);
+    save(&state, &user).await?;
+    Ok(Json(out))
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((store_id, user_id)): Path<(String, String)>,
+) -> Result<(), Failure> {
+    let store = owned_store(
+        &state,
+        &caller,
+        "IdentityCenter:user:verifyEmail",
+        &store_id,
+    )
+    .await?;
+    let mut user = existing_user(&state, &store, &user_id).await?;
+    if user.email_verified {
+        return Err(ApiError::conflict(
+            "IIC.1007",
+            "Data modification failed: the e-mail address of this user is already verified.",
+        )
+        .into());
+    }
+    user.email_verified = true;
+    for e in &mut user.profile.emails {
+        e.verification_status = Some("VERIFIED".into());
+    }
+    user.updated_at = clock::now_millis();
+    user.updated_by = actor(&caller);
+    save(&state, &user).await
+}
+
+/// The policy in force for a store.
+pub(crate) fn policy_of(store: &IdentityStoreInfo) -> PasswordPolicy {
+    store.password_policy.unwrap_or_default()
+}
