@@ -103,6 +103,7 @@ suite!(
     directory_membership_limit_holds_under_concurrency,
     directory_external_ids_and_password_policy,
     deleting_the_instance_removes_its_directory,
+    directory_random_operations_keep_invariants,
 );
 
 fn plan(region: &str) -> BootstrapPlan {
@@ -991,4 +992,192 @@ async fn deleting_the_instance_removes_its_directory(store: DynStore) {
         store.get_group(&sid, &g.group_id).await.expect("group"),
         None
     );
+}
+
+/// Property: any sequence of creates, renames and deletes of users, groups and memberships
+/// leaves the store agreeing with a simple model — names unique per kind (case-insensitively),
+/// memberships only between existing principals, counts right.
+async fn directory_random_operations_keep_invariants(store: DynStore) {
+    use rand::{Rng, SeedableRng};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let (_, sid) = directory(&store).await;
+    for seed in [1u64, 7, 42] {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let names = ["ann", "Ann", "bob", "cy", "dee", "eve", "fay", "gus"];
+        let mut users: BTreeMap<String, User> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        let mut members: BTreeSet<(String, String)> = BTreeSet::new();
+        let pick = |rng: &mut rand::rngs::StdRng, keys: Vec<String>| -> Option<String> {
+            if keys.is_empty() {
+                None
+            } else {
+                Some(keys[rng.gen_range(0..keys.len())].clone())
+            }
+        };
+        for _ in 0..150 {
+            let name = format!("{}{seed}", names[rng.gen_range(0..names.len())]);
+            match rng.gen_range(0..8) {
+                0 => {
+                    let u = user(&sid, &name);
+                    let taken = users
+                        .values()
+                        .any(|x| x.profile.user_name.eq_ignore_ascii_case(&name));
+                    let out = store.create_user(&u, 1_000).await.expect("create user");
+                    assert_eq!(out == CreateOutcome::NameTaken, taken, "{name}");
+                    if !taken {
+                        users.insert(u.user_id.clone(), u);
+                    }
+                }
+                1 => {
+                    if let Some(id) = pick(&mut rng, users.keys().cloned().collect()) {
+                        let mut u = users[&id].clone();
+                        u.profile.user_name = name.clone();
+                        let taken = users.values().any(|x| {
+                            x.user_id != id && x.profile.user_name.eq_ignore_ascii_case(&name)
+                        });
+                        let out = store.update_user(&u).await.expect("rename user");
+                        assert_eq!(out == UpdateOutcome::NameTaken, taken);
+                        if !taken {
+                            users.insert(id, u);
+                        }
+                    }
+                }
+                2 => {
+                    if let Some(id) = pick(&mut rng, users.keys().cloned().collect()) {
+                        assert!(store.delete_user(&sid, &id).await.expect("delete user"));
+                        users.remove(&id);
+                        members.retain(|(_, u)| *u != id);
+                    }
+                }
+                3 => {
+                    let g = group(&sid, &name);
+                    let taken = groups
+                        .values()
+                        .any(|x| x.profile.display_name.eq_ignore_ascii_case(&name));
+                    let out = store.create_group(&g, 1_000).await.expect("create group");
+                    assert_eq!(out == CreateOutcome::NameTaken, taken);
+                    if !taken {
+                        groups.insert(g.group_id.clone(), g);
+                    }
+                }
+                4 => {
+                    if let Some(id) = pick(&mut rng, groups.keys().cloned().collect()) {
+                        let mut g = groups[&id].clone();
+                        g.profile.display_name = name.clone();
+                        let taken = groups.values().any(|x| {
+                            x.group_id != id && x.profile.display_name.eq_ignore_ascii_case(&name)
+                        });
+                        assert_eq!(
+                            store.update_group(&g).await.expect("rename group")
+                                == UpdateOutcome::NameTaken,
+                            taken
+                        );
+                        if !taken {
+                            groups.insert(id, g);
+                        }
+                    }
+                }
+                5 => {
+                    if let Some(id) = pick(&mut rng, groups.keys().cloned().collect()) {
+                        assert!(store.delete_group(&sid, &id).await.expect("delete group"));
+                        groups.remove(&id);
+                        members.retain(|(g, _)| *g != id);
+                    }
+                }
+                6 => {
+                    let (Some(g), Some(u)) = (
+                        pick(&mut rng, groups.keys().cloned().collect()),
+                        pick(&mut rng, users.keys().cloned().collect()),
+                    ) else {
+                        continue;
+                    };
+                    let out = store
+                        .create_membership(&membership(&sid, &groups[&g], &users[&u]), 1_000)
+                        .await
+                        .expect("join");
+                    let existed = !members.insert((g, u));
+                    assert_eq!(matches!(out, MembershipOutcome::AlreadyMember(_)), existed);
+                }
+                _ => {
+                    if let Some((g, u)) = members.iter().next().cloned() {
+                        let id = store
+                            .find_membership_id(&sid, &g, &u)
+                            .await
+                            .expect("find")
+                            .expect("exists");
+                        assert!(store.delete_membership(&sid, &id).await.expect("leave"));
+                        members.remove(&(g, u));
+                    }
+                }
+            }
+        }
+        // The store agrees with the model.
+        let info = store
+            .identity_store(&sid)
+            .await
+            .expect("info")
+            .expect("store");
+        let listed_users = store
+            .list_users(&sid, None, None, 10_000)
+            .await
+            .expect("users");
+        let listed_groups = store
+            .list_groups(&sid, None, None, 10_000)
+            .await
+            .expect("groups");
+        let mine_u: Vec<_> = listed_users
+            .iter()
+            .filter(|u| users.contains_key(&u.user_id))
+            .collect();
+        let mine_g: Vec<_> = listed_groups
+            .iter()
+            .filter(|g| groups.contains_key(&g.group_id))
+            .collect();
+        assert_eq!(mine_u.len(), users.len());
+        assert_eq!(mine_g.len(), groups.len());
+        for u in &mine_u {
+            assert_eq!(u.profile.user_name, users[&u.user_id].profile.user_name);
+        }
+        let mut lowered: Vec<String> = listed_users
+            .iter()
+            .map(|u| u.profile.user_name.to_lowercase())
+            .collect();
+        let n = lowered.len();
+        lowered.sort();
+        lowered.dedup();
+        assert_eq!(lowered.len(), n, "user names stay unique");
+        assert_eq!(
+            info.users as usize,
+            listed_users.len(),
+            "the user count matches the rows"
+        );
+        assert_eq!(
+            info.groups as usize,
+            listed_groups.len(),
+            "the group count matches the rows"
+        );
+        let mut stored_members = BTreeSet::new();
+        for g in &mine_g {
+            for m in store
+                .list_memberships_of_group(&sid, &g.group_id, None, 10_000)
+                .await
+                .expect("members")
+            {
+                assert!(
+                    users.contains_key(&m.user_id),
+                    "a membership never outlives its user"
+                );
+                stored_members.insert((m.group_id, m.user_id));
+            }
+        }
+        assert_eq!(stored_members, members);
+        // Clean up so the next seed starts from an empty directory.
+        for id in users.keys() {
+            store.delete_user(&sid, id).await.expect("cleanup user");
+        }
+        for id in groups.keys() {
+            store.delete_group(&sid, id).await.expect("cleanup group");
+        }
+    }
 }
