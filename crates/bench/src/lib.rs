@@ -1,6 +1,8 @@
 //! Load generation for the benchmark: keep-alive HTTP/1.1 connections on loopback, each sending
 //! its next request as soon as the previous answer arrives, for a fixed time.
 
+pub mod directory;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
@@ -31,8 +33,14 @@ impl Credentials {
 pub enum Target {
     /// An unsigned GET.
     Plain { path: String },
-    /// A GET signed like the official SDK signs it (`GlobalCredentials`, `X-Domain-Id`).
+    /// A request signed like the official SDK signs it (`GlobalCredentials` with `X-Domain-Id`).
     Signed {
+        path: String,
+        query: String,
+        creds: Arc<Credentials>,
+    },
+    /// Signed like the identity store client (`BasicCredentials` with `X-Project-Id`).
+    SignedProject {
         path: String,
         query: String,
         creds: Arc<Credentials>,
@@ -54,12 +62,16 @@ pub fn build_request(
             .header("host", host)
             .body(Full::new(Bytes::copy_from_slice(body)))
             .unwrap_or_default(),
-        Target::Signed { path, query, creds } => {
+        Target::Signed { path, query, creds } | Target::SignedProject { path, query, creds } => {
             let date = iic_domain::signing::format_sdk_date(iic_domain::clock::now_secs());
+            let identity = match target {
+                Target::SignedProject { .. } => ("X-Project-Id", creds.project_id.as_str()),
+                _ => ("X-Domain-Id", creds.account_id.as_str()),
+            };
             let headers = [
                 ("Content-Type", "application/json"),
                 ("User-Agent", "huaweicloud-usdk-python/3.0"),
-                ("X-Domain-Id", creds.account_id.as_str()),
+                identity,
                 ("X-Sdk-Date", date.as_str()),
                 ("Host", host),
             ];
@@ -131,12 +143,34 @@ pub async fn one_shot(addr: SocketAddr, req: Request<Full<Bytes>>) -> Result<(u1
     Ok((status, body))
 }
 
-/// Runs `connections` closed-loop clients against `addr` for `warmup` then `duration`; only
-/// requests completed after the warm-up count.
-pub async fn run(
+/// What each connection of a run sends, and what it learns from the answers.
+pub trait Workload: Send + Sync + 'static {
+    type State: Send + 'static;
+    fn start(&self, connection: usize) -> Self::State;
+    /// The next request, or None when this connection has nothing left to send.
+    fn next(&self, state: &mut Self::State, host: &str) -> Option<Request<Full<Bytes>>>;
+    /// Sees each answer (status and body), e.g. to follow paging markers.
+    fn answered(&self, _state: &mut Self::State, _status: u16, _body: &Bytes) {}
+}
+
+/// The same request over and over.
+pub struct Repeat(pub Target);
+
+impl Workload for Repeat {
+    type State = ();
+    fn start(&self, _: usize) {}
+    fn next(&self, _: &mut (), host: &str) -> Option<Request<Full<Bytes>>> {
+        Some(build_request(&self.0, host, "GET", b""))
+    }
+}
+
+/// Runs `connections` closed-loop clients against `addr` for `warmup` then at most `duration`
+/// (or until every connection's workload is exhausted); only requests completed after the warm-up
+/// count.
+pub async fn run<W: Workload>(
     label: &str,
     addr: SocketAddr,
-    target: Target,
+    workload: Arc<W>,
     connections: usize,
     warmup: Duration,
     duration: Duration,
@@ -146,8 +180,8 @@ pub async fn run(
     let measure_from = start + warmup;
     let end = measure_from + duration;
     let mut tasks = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let (target, host) = (target.clone(), host.clone());
+    for conn_index in 0..connections {
+        let (workload, host) = (workload.clone(), host.clone());
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr)
                 .await
@@ -157,41 +191,55 @@ pub async fn run(
                 .await
                 .map_err(|e| e.to_string())?;
             tokio::spawn(conn);
+            let mut state = workload.start(conn_index);
             let mut samples: Vec<u64> = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
+            let mut last_done = start;
             loop {
                 let sent = Instant::now();
                 if sent >= end {
                     break;
                 }
-                let req = build_request(&target, &host, "GET", b"");
-                let ok = match sender.send_request(req).await {
-                    Ok(resp) => {
-                        let ok = resp.status().is_success();
-                        ok && resp.into_body().collect().await.is_ok()
-                    }
-                    Err(e) => return Err(e.to_string()),
+                let Some(req) = workload.next(&mut state, &host) else {
+                    break;
                 };
+                let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+                let status = resp.status().as_u16();
+                let body = resp
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                workload.answered(&mut state, status, &body);
                 let done = Instant::now();
+                last_done = done;
                 if sent >= measure_from && done <= end {
                     samples.push(done.duration_since(sent).as_micros() as u64);
-                    if !ok {
+                    if !(200..300).contains(&status) {
                         errors += 1;
                     }
                 }
             }
-            Ok::<_, String>((samples, errors))
+            Ok::<_, String>((samples, errors, last_done))
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut finished = measure_from;
     for t in tasks {
-        let (samples, e) = t.await.map_err(|e| e.to_string())??;
+        let (samples, e, last) = t.await.map_err(|e| e.to_string())??;
         all.extend(samples);
         errors += e;
+        finished = finished.max(last);
     }
     all.sort_unstable();
-    let seconds = duration.as_secs_f64();
+    // A finite workload may end before the time is up: rate over the time actually used.
+    let seconds = finished
+        .min(end)
+        .saturating_duration_since(measure_from)
+        .as_secs_f64()
+        .max(1e-3);
     Ok(Report {
         label: label.to_string(),
         requests: all.len() as u64,

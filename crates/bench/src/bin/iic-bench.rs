@@ -2,7 +2,8 @@
 //! real `iic serve`, in the same run on the same machine, and prints both and their ratio.
 
 use clap::Parser;
-use iic_bench::{build_request, one_shot, run, Credentials, Report, Target};
+use iic_bench::directory::{CreateUsers, WalkUsers};
+use iic_bench::{build_request, one_shot, run, Credentials, Repeat, Report, Target};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +11,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(about = "Benchmark of iic against a bare axum server")]
+#[command(about = "The benchmark of iic")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Mode>,
+    #[command(flatten)]
+    args: Args,
+}
+
+#[derive(clap::Subcommand)]
+enum Mode {
+    /// Signed ListInstances against a bare axum server (the default).
+    Compare,
+    /// CreateUser rate and ListUsers page latency at 1,000 and at `--users` users.
+    Directory {
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+    },
+}
+
+#[derive(clap::Args)]
 struct Args {
     /// The iic binary (default: `iic` beside this program).
     #[arg(long)]
@@ -120,7 +140,7 @@ async fn compare(args: Args) -> Result<(), String> {
         run(
             "bare axum hello (GET /)",
             addr,
-            Target::Plain { path: "/".into() },
+            Arc::new(Repeat(Target::Plain { path: "/".into() })),
             args.connections,
             warmup,
             duration,
@@ -130,42 +150,16 @@ async fn compare(args: Args) -> Result<(), String> {
     print(&hello);
 
     let signed = {
-        let data = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let addr = free_addr()?;
-        let _server = Server(
-            Command::new(&iic_bin)
-                .arg("serve")
-                .env("IIC_LISTEN", addr.to_string())
-                .env("IIC_DATA_DIR", data.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("start {}: {e}", iic_bin.display()))?,
-        );
-        wait_ready(addr, "/healthz").await?;
-        let creds = Arc::new(read_credentials(data.path())?);
-        let start = Target::Signed {
-            path: "/v1/service/start".into(),
-            query: String::new(),
-            creds: creds.clone(),
-        };
-        let (status, body) =
-            one_shot(addr, build_request(&start, &addr.to_string(), "POST", b"")).await?;
-        if status != 200 {
-            return Err(format!(
-                "StartIdentityCenter answered {status}: {}",
-                String::from_utf8_lossy(&body)
-            ));
-        }
+        let iic = Iic::start(&iic_bin).await?;
         let target = Target::Signed {
             path: "/v1/instances".into(),
             query: "limit=100".into(),
-            creds,
+            creds: iic.creds.clone(),
         };
         run(
             "iic signed GET /v1/instances",
-            addr,
-            target,
+            iic.addr,
+            Arc::new(Repeat(target)),
             args.connections,
             warmup,
             duration,
@@ -190,6 +184,153 @@ async fn compare(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// A running `iic serve` on a fresh data directory, with the service started.
+struct Iic {
+    addr: SocketAddr,
+    creds: Arc<Credentials>,
+    identity_store_id: String,
+    _server: Server,
+    _data: tempfile::TempDir,
+}
+
+impl Iic {
+    async fn start(bin: &Path) -> Result<Iic, String> {
+        let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let addr = free_addr()?;
+        let server = Server(
+            Command::new(bin)
+                .arg("serve")
+                .env("IIC_LISTEN", addr.to_string())
+                .env("IIC_DATA_DIR", data.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("start {}: {e}", bin.display()))?,
+        );
+        wait_ready(addr, "/healthz").await?;
+        let creds = Arc::new(read_credentials(data.path())?);
+        let host = addr.to_string();
+        let start = Target::Signed {
+            path: "/v1/service/start".into(),
+            query: String::new(),
+            creds: creds.clone(),
+        };
+        let (status, body) = one_shot(addr, build_request(&start, &host, "POST", b"")).await?;
+        if status != 200 {
+            return Err(format!(
+                "StartIdentityCenter answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        let list = Target::Signed {
+            path: "/v1/instances".into(),
+            query: String::new(),
+            creds: creds.clone(),
+        };
+        let (_, body) = one_shot(addr, build_request(&list, &host, "GET", b"")).await?;
+        let listed: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| format!("ListInstances: {e}"))?;
+        let identity_store_id = listed["instances"][0]["identity_store_id"]
+            .as_str()
+            .ok_or("ListInstances returned no instance")?
+            .to_string();
+        Ok(Iic {
+            addr,
+            creds,
+            identity_store_id,
+            _server: server,
+            _data: data,
+        })
+    }
+}
+
+async fn directory(args: Args, users: usize) -> Result<(), String> {
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let iic = Iic::start(&iic_bin).await?;
+    let duration = Duration::from_secs(args.duration_secs);
+    let warmup = Duration::from_secs(args.warmup_secs);
+    let create = |first: usize, count: usize| {
+        Arc::new(CreateUsers::new(
+            iic.creds.clone(),
+            &iic.identity_store_id,
+            first,
+            count,
+        ))
+    };
+    let walk = Arc::new(WalkUsers {
+        creds: iic.creds.clone(),
+        identity_store_id: iic.identity_store_id.clone(),
+    });
+    let small = users.min(1_000);
+    println!(
+        "{} connections; CreateUser with password_mode EMAIL; ListUsers pages of 100",
+        args.connections
+    );
+    let mut reports = Vec::new();
+    let r = run(
+        &format!("CreateUser, 0 -> {small} users"),
+        iic.addr,
+        create(0, small),
+        args.connections,
+        Duration::ZERO,
+        Duration::from_secs(600),
+    )
+    .await?;
+    print(&r);
+    reports.push(r);
+    let walk_small = run(
+        &format!("ListUsers page walk at {small} users"),
+        iic.addr,
+        walk.clone(),
+        args.connections,
+        warmup,
+        duration,
+    )
+    .await?;
+    print(&walk_small);
+    let mut walk_large = None;
+    if users > small {
+        let r = run(
+            &format!("CreateUser, {small} -> {users} users"),
+            iic.addr,
+            create(small, users - small),
+            args.connections,
+            Duration::ZERO,
+            Duration::from_secs(1_800),
+        )
+        .await?;
+        print(&r);
+        reports.push(r);
+        let w = run(
+            &format!("ListUsers page walk at {users} users"),
+            iic.addr,
+            walk,
+            args.connections,
+            warmup,
+            duration,
+        )
+        .await?;
+        print(&w);
+        println!(
+            "page latency at {users} vs {small} users: p50 x{:.2}, p99 x{:.2}",
+            w.p50_us as f64 / walk_small.p50_us.max(1) as f64,
+            w.p99_us as f64 / walk_small.p99_us.max(1) as f64
+        );
+        walk_large = Some(w);
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "create": reports, "walk_small": walk_small, "walk_large": walk_large })
+    );
+    let failed: u64 = reports.iter().map(|r| r.errors).sum::<u64>()
+        + walk_small.errors
+        + walk_large.as_ref().map_or(0, |w| w.errors);
+    if failed > 0 {
+        return Err(format!("{failed} requests failed"));
+    }
+    Ok(())
+}
+
 fn read_credentials(dir: &Path) -> Result<Credentials, String> {
     let path = dir.join("bootstrap-credentials.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -197,7 +338,7 @@ fn read_credentials(dir: &Path) -> Result<Credentials, String> {
 }
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse();
+    let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -209,7 +350,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match rt.block_on(compare(args)) {
+    let outcome = match cli.command {
+        None | Some(Mode::Compare) => rt.block_on(compare(cli.args)),
+        Some(Mode::Directory { users }) => rt.block_on(directory(cli.args, users)),
+    };
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("iic-bench: {e}");
