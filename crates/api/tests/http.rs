@@ -92,6 +92,7 @@ async fn fixture() -> Fixture {
         state.clone(),
         Router::new()
             .merge(iic_api::identity_center::routes())
+            .merge(iic_api::identity_store::routes())
             .route("/test/panic", get(boom)),
     );
     Fixture {
@@ -344,4 +345,36 @@ async fn a_marker_from_one_listing_is_refused_by_another_organization() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(b["error_msg"].as_str().unwrap_or("").contains("marker"));
+}
+
+#[tokio::test]
+async fn member_account_cannot_reach_the_identity_store() {
+    let f = fixture().await;
+    let (s, _, _) = call(
+        &f.app,
+        signed("POST", "/v1/service/start", "", &f.management, &[]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, body, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &f.management, &[]),
+    )
+    .await;
+    let store_id = body["instances"][0]["identity_store_id"]
+        .as_str()
+        .expect("store id")
+        .to_string();
+    let path = format!("/v1/identity-stores/{store_id}/users");
+    let (s, _, _) = call(&f.app, signed("GET", &path, "", &f.management, &[])).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b, _) = call(&f.app, signed("GET", &path, "", &f.member, &[])).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(b["error_code"], "IIC.1215");
+    let blob = b["encoded_authorization_message"]
+        .as_str()
+        .expect("message");
+    let keys = iic_api::ServerKeys::derive(&f.master);
+    let ctx = iic_domain::authz::decode(&keys.authorization, blob).expect("decodes");
+    assert_eq!(ctx.action, "IdentityCenter:user:list");
 }
