@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use iic_api::{AppState, Limits};
 use iic_domain::crypto::MasterKey;
 use iic_domain::signing::{authorization_for, format_sdk_date};
-use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project};
+use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project, Root};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
@@ -60,11 +60,20 @@ async fn fixture() -> Fixture {
                 management_account_id: mgmt.clone(),
                 created_at: 0,
             },
+            root: Root {
+                id: "r-0000aaaa".into(),
+                organization_id: org.clone(),
+                name: "root".into(),
+                created_at: 0,
+            },
             account: Account {
                 id: mgmt.clone(),
                 name: "management".into(),
                 organization_id: Some(org.clone()),
-                created_at: 0,
+                join_method: "created".into(),
+                status: "active".into(),
+                parent_id: Some("r-0000aaaa".into()),
+                ..Default::default()
             },
             project: Project {
                 id: "d".repeat(32),
@@ -80,7 +89,10 @@ async fn fixture() -> Fixture {
             id: member.clone(),
             name: "member".into(),
             organization_id: Some(org),
-            created_at: 0,
+            join_method: "created".into(),
+            status: "active".into(),
+            parent_id: Some("r-0000aaaa".into()),
+            ..Default::default()
         })
         .await
         .expect("member");

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod instance;
 pub mod marker;
+pub mod organizations;
 pub mod signing;
 pub mod validate;
 

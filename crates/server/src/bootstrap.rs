@@ -4,7 +4,7 @@
 use iic_api::ServerKeys;
 use iic_domain::crypto::MasterKey;
 use iic_domain::{clock, ids};
-use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project};
+use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project, Root};
 use serde::Serialize;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -99,10 +99,17 @@ pub async fn bootstrap(
     let now = clock::now_millis();
     let account_id = ids::hex32();
     let organization_id = ids::organization_id();
+    let root_id = iic_domain::organizations::root_id();
     let plan = BootstrapPlan {
         organization: Organization {
             id: organization_id.clone(),
             management_account_id: account_id.clone(),
+            created_at: now,
+        },
+        root: Root {
+            id: root_id.clone(),
+            organization_id: organization_id.clone(),
+            name: "root".into(),
             created_at: now,
         },
         account: Account {
@@ -110,6 +117,11 @@ pub async fn bootstrap(
             name: "management".into(),
             organization_id: Some(organization_id),
             created_at: now,
+            join_method: "created".into(),
+            status: "active".into(),
+            parent_id: Some(root_id),
+            joined_at: now,
+            ..Default::default()
         },
         project: Project {
             id: ids::hex32(),

@@ -2,8 +2,10 @@
 //! embedded SQLite (the default) and PostgreSQL (for durability at scale and several servers).
 //! No SQL exists outside this crate.
 
+pub mod account_codec;
 pub mod directory_sql;
 mod model;
+pub mod org_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -39,6 +41,170 @@ pub trait OrganizationStore {
     /// Adds an account (used by bootstrap, the Organizations API and test fixtures).
     async fn insert_account(&self, account: &Account) -> StoreResult<()>;
     async fn insert_project(&self, project: &Project) -> StoreResult<()>;
+}
+
+/// The structure of organizations: roots, OUs, member accounts and their lifecycle, delegated
+/// administrators and trusted services.
+#[async_trait]
+pub trait OrgStructureStore {
+    /// Makes `account_id` (in no organization) the management account of a new organization.
+    async fn create_organization(&self, org: &Organization, root: &Root)
+        -> StoreResult<OrgOutcome>;
+    /// Deletes an organization that has no member accounts and no Identity Center instance.
+    async fn delete_organization(&self, organization_id: &str) -> StoreResult<OrgOutcome>;
+    async fn get_root(&self, organization_id: &str) -> StoreResult<Option<Root>>;
+    /// Adds an OU under a root or OU of the organization; names are unique under one parent.
+    async fn create_ou(&self, ou: &OrganizationalUnit) -> StoreResult<OrgOutcome>;
+    async fn get_ou(
+        &self,
+        organization_id: &str,
+        ou_id: &str,
+    ) -> StoreResult<Option<OrganizationalUnit>>;
+    async fn list_ous(
+        &self,
+        organization_id: &str,
+        parent_id: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<OrganizationalUnit>>;
+    async fn list_accounts(
+        &self,
+        organization_id: &str,
+        parent_id: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Account>>;
+    async fn update_account_description(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        description: Option<&str>,
+    ) -> StoreResult<OrgOutcome>;
+    async fn move_account(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        source: &str,
+        destination: &str,
+    ) -> StoreResult<OrgOutcome>;
+    /// Takes a member account out of the organization (it stands alone afterwards).
+    async fn remove_account(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+    ) -> StoreResult<OrgOutcome>;
+    /// Marks the account pending closure and queues `job` to finish it.
+    async fn close_account(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        job: &Job,
+    ) -> StoreResult<OrgOutcome>;
+    async fn list_close_account_statuses(
+        &self,
+        organization_id: &str,
+        states: &[String],
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<CloseAccountStatus>>;
+
+    async fn register_delegated_admin(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        service_principal: &str,
+        now: i64,
+    ) -> StoreResult<OrgOutcome>;
+    async fn deregister_delegated_admin(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        service_principal: &str,
+    ) -> StoreResult<OrgOutcome>;
+    async fn list_delegated_admins(
+        &self,
+        organization_id: &str,
+        service_principal: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<DelegatedAdministrator>>;
+    async fn list_delegated_services(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<DelegatedAdministrator>>;
+    async fn is_delegated_admin(
+        &self,
+        account_id: &str,
+        service_principal: &str,
+    ) -> StoreResult<bool>;
+    /// True when the service was not trusted before.
+    async fn enable_trusted_service(
+        &self,
+        organization_id: &str,
+        service_principal: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Also deregisters the service's delegated administrators. True when it was trusted.
+    async fn disable_trusted_service(
+        &self,
+        organization_id: &str,
+        service_principal: &str,
+    ) -> StoreResult<bool>;
+    async fn list_trusted_services(
+        &self,
+        organization_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<TrustedService>>;
+
+    /// Records a CreateAccount request and queues its job, unless the name is taken.
+    async fn request_account_creation(
+        &self,
+        status: &CreateAccountStatus,
+        job: &Job,
+    ) -> StoreResult<OrgOutcome>;
+    async fn get_create_account_status(
+        &self,
+        organization_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<CreateAccountStatus>>;
+    async fn list_create_account_statuses(
+        &self,
+        organization_id: &str,
+        states: &[String],
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<CreateAccountStatus>>;
+}
+
+/// Durable background work: claimed by one worker at a time under a lease, finished exactly once.
+#[async_trait]
+pub trait JobStore {
+    /// Claims the oldest runnable job (pending and due, or running with an expired lease).
+    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>>;
+    /// Puts a job back to be tried again at `run_after`.
+    async fn retry_job(&self, job_id: &str, run_after: i64) -> StoreResult<()>;
+    /// Creates the account of a CreateAccount request (and its project) and finishes the
+    /// request and the job, all in one transaction; returns the request's final state.
+    async fn finish_account_creation(
+        &self,
+        job_id: &str,
+        status_id: &str,
+        project: &Project,
+        now: i64,
+    ) -> StoreResult<String>;
+    /// Suspends a closing account and finishes the job, in one transaction.
+    async fn finish_account_closure(
+        &self,
+        job_id: &str,
+        account_id: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Finishes a job whose work is gone (e.g. its request was deleted).
+    async fn abandon_job(&self, job_id: &str, now: i64) -> StoreResult<()>;
 }
 
 /// Access keys: permanent ones and temporary ones bound to a security token.
@@ -195,7 +361,15 @@ pub trait DirectoryStore {
 }
 
 pub trait Store:
-    OrganizationStore + CredentialStore + InstanceStore + MetaStore + DirectoryStore + Send + Sync
+    OrganizationStore
+    + OrgStructureStore
+    + CredentialStore
+    + InstanceStore
+    + MetaStore
+    + DirectoryStore
+    + JobStore
+    + Send
+    + Sync
 {
     fn backend_name(&self) -> &'static str;
 }

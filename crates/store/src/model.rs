@@ -7,12 +7,24 @@ pub struct Organization {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Account {
+    /// Keyset-paging key; 0 before the account is stored.
+    pub seq: i64,
     pub id: String,
     pub name: String,
     pub organization_id: Option<String>,
     pub created_at: i64,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub description: Option<String>,
+    /// `created` or `invited`.
+    pub join_method: String,
+    /// `active`, `pending_closure` or `suspended`.
+    pub status: String,
+    /// The root or OU the account sits under, while it is in an organization.
+    pub parent_id: Option<String>,
+    pub joined_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +51,7 @@ pub struct Credential {
 #[derive(Debug, Clone)]
 pub struct BootstrapPlan {
     pub organization: Organization,
+    pub root: Root,
     pub account: Account,
     pub project: Project,
     pub credential: Credential,
@@ -116,4 +129,88 @@ pub enum MembershipOutcome {
     NoSuchGroup,
     /// The user belongs to the maximum number of groups.
     TooManyGroups,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationalUnit {
+    pub seq: i64,
+    pub id: String,
+    pub organization_id: String,
+    pub parent_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// The state of one CreateAccount request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateAccountStatus {
+    pub seq: i64,
+    pub id: String,
+    pub organization_id: String,
+    pub account_id: String,
+    pub account_name: String,
+    /// `in_progress`, `succeeded` or `failed`.
+    pub state: String,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    /// What the account will be created with.
+    pub request: Account,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseAccountStatus {
+    pub seq: i64,
+    pub account_id: String,
+    pub organization_id: String,
+    /// `pending_closure` or `suspended`.
+    pub state: String,
+    pub failure_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegatedAdministrator {
+    pub seq: i64,
+    pub organization_id: String,
+    pub account_id: String,
+    pub service_principal: String,
+    pub enabled_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedService {
+    pub seq: i64,
+    pub organization_id: String,
+    pub service_principal: String,
+    pub enabled_at: i64,
+}
+
+/// A unit of durable background work. `payload` is the kind's own JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i64,
+    /// Not to be run before this time (Unix ms).
+    pub run_after: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgOutcome {
+    Done,
+    NotFound,
+    /// The request conflicts with the organization's state; the text says how.
+    Conflict(String),
 }

@@ -104,6 +104,12 @@ suite!(
     directory_external_ids_and_password_policy,
     deleting_the_instance_removes_its_directory,
     directory_random_operations_keep_invariants,
+    org_units_accounts_and_moves,
+    account_creation_runs_through_a_job,
+    jobs_are_claimed_once_under_leases,
+    delegation_needs_a_trusted_service,
+    closing_an_account_suspends_it,
+    organizations_are_created_and_deleted,
 );
 
 fn plan(region: &str) -> BootstrapPlan {
@@ -112,10 +118,17 @@ fn plan(region: &str) -> BootstrapPlan {
         iic_domain::ids::hex32(),
     );
     let ak = format!("AK{}", unique().to_uppercase());
+    let root = iic_domain::organizations::root_id();
     BootstrapPlan {
         organization: Organization {
             id: org.clone(),
             management_account_id: acct.clone(),
+            created_at: 1,
+        },
+        root: Root {
+            id: root.clone(),
+            organization_id: org.clone(),
+            name: "root".into(),
             created_at: 1,
         },
         account: Account {
@@ -123,6 +136,11 @@ fn plan(region: &str) -> BootstrapPlan {
             name: "management".into(),
             organization_id: Some(org),
             created_at: 1,
+            join_method: "created".into(),
+            status: "active".into(),
+            parent_id: Some(root),
+            joined_at: 1,
+            ..Default::default()
         },
         project: Project {
             id: iic_domain::ids::hex32(),
@@ -167,8 +185,21 @@ async fn bootstrap_happens_once(store: DynStore) {
     let second = store.bootstrap(&plan("cn-north-4")).await.expect("second");
     assert!(!second.created_now);
     assert_eq!(second.organization, first.organization);
-    assert_eq!(second.account, first.account);
+    assert_eq!(
+        Account {
+            seq: 0,
+            ..second.account.clone()
+        },
+        first.account
+    );
     assert_eq!(second.project, first.project);
+    let root = store
+        .get_root(&first.organization.id)
+        .await
+        .expect("root")
+        .expect("bootstrap creates the root");
+    assert_eq!(root.id, first_plan.root.id);
+    assert_eq!(second.account.parent_id.as_deref(), Some(root.id.as_str()));
     assert_eq!(second.root_access_key, first.root_access_key);
     // A start in another region adds the account's project there, still one organization.
     let other = store.bootstrap(&plan("cn-south-1")).await.expect("third");
@@ -194,12 +225,18 @@ async fn accounts_projects_and_organizations(store: DynStore) {
         name: "member-1".into(),
         organization_id: Some(org.id.clone()),
         created_at: 2,
+        join_method: "created".into(),
+        status: "active".into(),
+        ..Default::default()
     };
     store.insert_account(&member).await.expect("member");
-    assert_eq!(
-        store.get_account(&member.id).await.expect("get"),
-        Some(member.clone())
-    );
+    let stored = store
+        .get_account(&member.id)
+        .await
+        .expect("get")
+        .expect("found");
+    assert!(stored.seq > 0);
+    assert_eq!(Account { seq: 0, ..stored }, member);
     let dup_name = Account {
         id: iic_domain::ids::hex32(),
         ..member.clone()
@@ -1180,4 +1217,649 @@ async fn directory_random_operations_keep_invariants(store: DynStore) {
             store.delete_group(&sid, id).await.expect("cleanup group");
         }
     }
+}
+
+// --- organization structure and jobs -----------------------------------------------------------
+
+fn member(org: &str, root: &str, name: &str) -> Account {
+    Account {
+        id: iic_domain::ids::hex32(),
+        name: name.into(),
+        organization_id: Some(org.into()),
+        created_at: 5,
+        join_method: "created".into(),
+        status: "active".into(),
+        parent_id: Some(root.into()),
+        joined_at: 5,
+        ..Default::default()
+    }
+}
+
+fn job(kind: &str, payload: &str, run_after: i64) -> Job {
+    Job {
+        id: iic_domain::ids::hex32(),
+        kind: kind.into(),
+        payload: payload.into(),
+        attempts: 0,
+        run_after,
+        created_at: 1,
+    }
+}
+
+fn ou(org: &str, parent: &str, name: &str) -> OrganizationalUnit {
+    OrganizationalUnit {
+        seq: 0,
+        id: iic_domain::organizations::organizational_unit_id(),
+        organization_id: org.into(),
+        parent_id: parent.into(),
+        name: name.into(),
+        created_at: 3,
+    }
+}
+
+async fn org_units_accounts_and_moves(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    let eng = ou(&org, &root, "Engineering");
+    assert_eq!(store.create_ou(&eng).await.expect("ou"), OrgOutcome::Done);
+    assert!(matches!(
+        store
+            .create_ou(&ou(&org, &root, "Engineering"))
+            .await
+            .expect("dup"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert_eq!(
+        store
+            .create_ou(&ou(&org, "ou-doesnotexist00", "X"))
+            .await
+            .expect("no parent"),
+        OrgOutcome::NotFound
+    );
+    let nested = ou(&org, &eng.id, "Platform");
+    assert_eq!(
+        store.create_ou(&nested).await.expect("nested"),
+        OrgOutcome::Done
+    );
+    assert_eq!(
+        store
+            .get_ou(&org, &nested.id)
+            .await
+            .expect("get")
+            .map(|o| o.parent_id),
+        Some(eng.id.clone())
+    );
+    assert_eq!(
+        store
+            .list_ous(&org, Some(&root), None, 10)
+            .await
+            .expect("under root")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_ous(&org, None, None, 10)
+            .await
+            .expect("all")
+            .len(),
+        2
+    );
+
+    let dev = member(&org, &root, "dev");
+    store.insert_account(&dev).await.expect("member");
+    assert_eq!(
+        store
+            .list_accounts(&org, None, None, 10)
+            .await
+            .expect("all")
+            .len(),
+        2
+    );
+    assert!(matches!(
+        store
+            .move_account(&org, &dev.id, &eng.id, &nested.id)
+            .await
+            .expect("wrong source"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert!(matches!(
+        store
+            .move_account(&org, &dev.id, &root, "ou-nope00000000")
+            .await
+            .expect("no dest"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert_eq!(
+        store
+            .move_account(&org, &dev.id, &root, &nested.id)
+            .await
+            .expect("move"),
+        OrgOutcome::Done
+    );
+    let under = store
+        .list_accounts(&org, Some(&nested.id), None, 10)
+        .await
+        .expect("under ou");
+    assert_eq!(
+        under.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+        vec![dev.id.clone()]
+    );
+    assert_eq!(
+        store
+            .update_account_description(&org, &dev.id, Some("the dev account"))
+            .await
+            .expect("desc"),
+        OrgOutcome::Done
+    );
+    assert_eq!(
+        store
+            .get_account(&dev.id)
+            .await
+            .expect("get")
+            .and_then(|a| a.description),
+        Some("the dev account".into())
+    );
+    assert!(matches!(
+        store
+            .remove_account(&org, &b.account.id)
+            .await
+            .expect("mgmt"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert_eq!(
+        store.remove_account(&org, &dev.id).await.expect("remove"),
+        OrgOutcome::Done
+    );
+    let gone = store
+        .get_account(&dev.id)
+        .await
+        .expect("get")
+        .expect("still exists");
+    assert_eq!((gone.organization_id, gone.parent_id), (None, None));
+    assert_eq!(
+        store.remove_account(&org, &dev.id).await.expect("again"),
+        OrgOutcome::NotFound
+    );
+}
+
+async fn account_creation_runs_through_a_job(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    let request = member(&org, &root, "created-one");
+    let status = CreateAccountStatus {
+        seq: 0,
+        id: iic_domain::organizations::create_account_status_id(),
+        organization_id: org.clone(),
+        account_id: request.id.clone(),
+        account_name: request.name.clone(),
+        state: "in_progress".into(),
+        failure_reason: None,
+        created_at: 10,
+        completed_at: None,
+        request: request.clone(),
+    };
+    let j = job("create_account", &status.id, 0);
+    assert_eq!(
+        store
+            .request_account_creation(&status, &j)
+            .await
+            .expect("request"),
+        OrgOutcome::Done
+    );
+    let mut dup = status.clone();
+    dup.id = iic_domain::organizations::create_account_status_id();
+    assert!(
+        matches!(
+            store
+                .request_account_creation(&dup, &job("create_account", &dup.id, 0))
+                .await
+                .expect("dup"),
+            OrgOutcome::Conflict(_)
+        ),
+        "a pending request holds the name"
+    );
+    let got = store
+        .get_create_account_status(&org, &status.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(got.state, "in_progress");
+    assert_eq!(got.request.name, "created-one");
+    assert_eq!(store.get_account(&request.id).await.expect("not yet"), None);
+
+    let claimed = store
+        .claim_job("w1", 100, 5_000)
+        .await
+        .expect("claim")
+        .expect("a job");
+    assert_eq!(claimed.id, j.id);
+    assert_eq!(claimed.attempts, 1);
+    let project = Project {
+        id: iic_domain::ids::hex32(),
+        account_id: request.id.clone(),
+        region: "cn-north-4".into(),
+    };
+    assert_eq!(
+        store
+            .finish_account_creation(&claimed.id, &status.id, &project, 200)
+            .await
+            .expect("finish"),
+        "succeeded"
+    );
+    let done = store
+        .get_create_account_status(&org, &status.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        (done.state.as_str(), done.completed_at),
+        ("succeeded", Some(200))
+    );
+    let acct = store
+        .get_account(&request.id)
+        .await
+        .expect("get")
+        .expect("created");
+    assert_eq!(acct.parent_id.as_deref(), Some(root.as_str()));
+    assert_eq!(
+        store.list_projects(&request.id).await.expect("projects"),
+        vec![project.clone()]
+    );
+    assert_eq!(
+        store
+            .claim_job("w1", 10_000_000, 5_000)
+            .await
+            .expect("none"),
+        None,
+        "a finished job never runs again"
+    );
+    // Finishing twice is harmless.
+    assert_eq!(
+        store
+            .finish_account_creation(&claimed.id, &status.id, &project, 300)
+            .await
+            .expect("again"),
+        "succeeded"
+    );
+
+    let states = vec!["succeeded".to_string()];
+    assert_eq!(
+        store
+            .list_create_account_statuses(&org, &states, None, 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    assert!(store
+        .list_create_account_statuses(&org, &["failed".to_string()], None, 10)
+        .await
+        .expect("failed")
+        .is_empty());
+}
+
+async fn jobs_are_claimed_once_under_leases(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    // Jobs come from closing accounts here; any kind works the same.
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let a = member(&org, &root, &format!("racer-{i}"));
+        store.insert_account(&a).await.expect("account");
+        let j = job("close_account", &a.id, 0);
+        ids.push(j.id.clone());
+        assert_eq!(
+            store.close_account(&org, &a.id, &j).await.expect("close"),
+            OrgOutcome::Done
+        );
+    }
+    let not_yet = job("close_account", "x", 1_000_000);
+    let a = member(&org, &root, "later");
+    store.insert_account(&a).await.expect("account");
+    store
+        .close_account(&org, &a.id, &not_yet)
+        .await
+        .expect("close later");
+
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(j) = s
+                    .claim_job(&format!("w{w}"), 500, 60_000)
+                    .await
+                    .expect("claim")
+                {
+                    mine.push(j.id);
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for w in workers {
+        claimed.extend(w.await.expect("join"));
+    }
+    claimed.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(
+        claimed, expected,
+        "each due job claimed exactly once; the future one not at all"
+    );
+
+    // Finish all but one; a lease that runs out lets another worker take that one over.
+    let (unfinished, finished) = claimed.split_first().expect("claimed jobs");
+    for id in finished {
+        store
+            .finish_account_closure(id, "any", 1_000)
+            .await
+            .expect("finish");
+    }
+    assert_eq!(
+        store.claim_job("w9", 600, 60_000).await.expect("leased"),
+        None
+    );
+    let taken_over = store
+        .claim_job("w9", 500 + 60_001, 60_000)
+        .await
+        .expect("expired")
+        .expect("reclaimed");
+    assert_eq!(&taken_over.id, unfinished);
+    assert_eq!(taken_over.attempts, 2);
+    store
+        .finish_account_closure(&taken_over.id, &taken_over.payload, 70_000)
+        .await
+        .expect("finish");
+    store.retry_job(&not_yet.id, 0).await.expect("retry");
+    assert_eq!(
+        store
+            .claim_job("w9", 70_001, 1_000)
+            .await
+            .expect("due now")
+            .map(|j| j.id),
+        Some(not_yet.id.clone())
+    );
+}
+
+async fn delegation_needs_a_trusted_service(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    let a = member(&org, &root, "delegate");
+    store.insert_account(&a).await.expect("account");
+    let ic = iic_domain::organizations::IDENTITY_CENTER;
+    assert!(matches!(
+        store
+            .register_delegated_admin(&org, &a.id, ic, 1)
+            .await
+            .expect("untrusted"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert!(store
+        .enable_trusted_service(&org, ic, 1)
+        .await
+        .expect("enable"));
+    assert!(!store
+        .enable_trusted_service(&org, ic, 2)
+        .await
+        .expect("again"));
+    assert!(matches!(
+        store
+            .register_delegated_admin(&org, &b.account.id, ic, 1)
+            .await
+            .expect("mgmt"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert_eq!(
+        store
+            .register_delegated_admin(&org, "f".repeat(32).as_str(), ic, 1)
+            .await
+            .expect("unknown"),
+        OrgOutcome::NotFound
+    );
+    assert_eq!(
+        store
+            .register_delegated_admin(&org, &a.id, ic, 3)
+            .await
+            .expect("register"),
+        OrgOutcome::Done
+    );
+    assert!(matches!(
+        store
+            .register_delegated_admin(&org, &a.id, ic, 3)
+            .await
+            .expect("dup"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert!(store.is_delegated_admin(&a.id, ic).await.expect("is"));
+    assert_eq!(
+        store
+            .list_delegated_admins(&org, Some(ic), None, 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_delegated_services(&org, &a.id, None, 10)
+            .await
+            .expect("services")[0]
+            .service_principal,
+        ic
+    );
+    assert!(
+        matches!(
+            store.remove_account(&org, &a.id).await.expect("remove"),
+            OrgOutcome::Conflict(_)
+        ),
+        "a delegate cannot be removed"
+    );
+    assert_eq!(
+        store
+            .deregister_delegated_admin(&org, &a.id, ic)
+            .await
+            .expect("dereg"),
+        OrgOutcome::Done
+    );
+    assert!(!store
+        .is_delegated_admin(&a.id, ic)
+        .await
+        .expect("not any more"));
+    assert_eq!(
+        store
+            .deregister_delegated_admin(&org, &a.id, ic)
+            .await
+            .expect("again"),
+        OrgOutcome::NotFound
+    );
+    store
+        .register_delegated_admin(&org, &a.id, ic, 4)
+        .await
+        .expect("register again");
+    assert!(store
+        .disable_trusted_service(&org, ic)
+        .await
+        .expect("disable"));
+    assert!(!store
+        .is_delegated_admin(&a.id, ic)
+        .await
+        .expect("gone with the trust"));
+    assert!(store
+        .list_trusted_services(&org, None, 10)
+        .await
+        .expect("list")
+        .is_empty());
+}
+
+async fn closing_an_account_suspends_it(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    let a = member(&org, &root, "closing");
+    store.insert_account(&a).await.expect("account");
+    assert!(matches!(
+        store
+            .close_account(&org, &b.account.id, &job("close_account", "m", 0))
+            .await
+            .expect("mgmt"),
+        OrgOutcome::Conflict(_)
+    ));
+    let j = job("close_account", &a.id, 0);
+    assert_eq!(
+        store.close_account(&org, &a.id, &j).await.expect("close"),
+        OrgOutcome::Done
+    );
+    assert!(matches!(
+        store
+            .close_account(&org, &a.id, &job("close_account", &a.id, 0))
+            .await
+            .expect("twice"),
+        OrgOutcome::Conflict(_)
+    ));
+    let pending = store
+        .list_close_account_statuses(&org, &["pending_closure".to_string()], None, 10)
+        .await
+        .expect("list");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        store
+            .get_account(&a.id)
+            .await
+            .expect("get")
+            .map(|x| x.status),
+        Some("pending_closure".into())
+    );
+    let claimed = store
+        .claim_job("w", 10, 1_000)
+        .await
+        .expect("claim")
+        .expect("job");
+    store
+        .finish_account_closure(&claimed.id, &a.id, 20)
+        .await
+        .expect("finish");
+    assert_eq!(
+        store
+            .get_account(&a.id)
+            .await
+            .expect("get")
+            .map(|x| x.status),
+        Some("suspended".into())
+    );
+    let suspended = store
+        .list_close_account_statuses(&org, &["suspended".to_string()], None, 10)
+        .await
+        .expect("list");
+    assert_eq!((suspended.len(), suspended[0].updated_at), (1, 20));
+}
+
+async fn organizations_are_created_and_deleted(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    let loner = member(&org, &root, "loner");
+    store.insert_account(&loner).await.expect("account");
+    assert!(matches!(
+        store.delete_organization(&org).await.expect("members"),
+        OrgOutcome::Conflict(_)
+    ));
+    assert_eq!(
+        store.remove_account(&org, &loner.id).await.expect("remove"),
+        OrgOutcome::Done
+    );
+    let new_org = Organization {
+        id: iic_domain::ids::organization_id(),
+        management_account_id: loner.id.clone(),
+        created_at: 9,
+    };
+    let new_root = Root {
+        id: iic_domain::organizations::root_id(),
+        organization_id: new_org.id.clone(),
+        name: "root".into(),
+        created_at: 9,
+    };
+    assert_eq!(
+        store
+            .create_organization(&new_org, &new_root)
+            .await
+            .expect("create"),
+        OrgOutcome::Done
+    );
+    assert!(matches!(
+        store
+            .create_organization(&new_org, &new_root)
+            .await
+            .expect("again"),
+        OrgOutcome::Conflict(_)
+    ));
+    let a = store.get_account(&loner.id).await.expect("get").expect("x");
+    assert_eq!(
+        (a.organization_id.as_deref(), a.parent_id.as_deref()),
+        (Some(new_org.id.as_str()), Some(new_root.id.as_str()))
+    );
+    assert_eq!(
+        store
+            .delete_organization(&new_org.id)
+            .await
+            .expect("delete"),
+        OrgOutcome::Done
+    );
+    assert_eq!(
+        store.get_organization(&new_org.id).await.expect("gone"),
+        None
+    );
+    assert_eq!(
+        store
+            .get_account(&loner.id)
+            .await
+            .expect("get")
+            .and_then(|a| a.organization_id),
+        None
+    );
+    // The bootstrap organization cannot go while it has an Identity Center instance.
+    store
+        .create_instance_if_absent(&instance(&org, "cn-north-4"))
+        .await
+        .expect("instance");
+    assert!(matches!(
+        store.delete_organization(&org).await.expect("instance"),
+        OrgOutcome::Conflict(_)
+    ));
 }

@@ -111,6 +111,85 @@ const MIGRATIONS: &[(i64, &str)] = &[
          PRIMARY KEY (identity_store_id, kind, issuer, external_id));
      CREATE INDEX external_ids_principal ON external_ids(principal_id);",
 ),
+    (
+        3,
+        "ALTER TABLE accounts ADD COLUMN email TEXT;
+         ALTER TABLE accounts ADD COLUMN phone TEXT;
+         ALTER TABLE accounts ADD COLUMN description TEXT;
+         ALTER TABLE accounts ADD COLUMN join_method TEXT NOT NULL DEFAULT 'created';
+         ALTER TABLE accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+         ALTER TABLE accounts ADD COLUMN parent_id TEXT;
+         ALTER TABLE accounts ADD COLUMN joined_at BIGINT NOT NULL DEFAULT 0;
+         CREATE INDEX accounts_org_seq ON accounts(organization_id, seq);
+         CREATE INDEX accounts_parent_seq ON accounts(parent_id, seq);
+         CREATE TABLE roots (
+             id TEXT PRIMARY KEY,
+             organization_id TEXT NOT NULL UNIQUE REFERENCES organizations(id) ON DELETE CASCADE,
+             name TEXT NOT NULL,
+             created_at BIGINT NOT NULL);
+         CREATE TABLE organizational_units (
+             seq BIGSERIAL PRIMARY KEY,
+             id TEXT NOT NULL UNIQUE,
+             organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+             parent_id TEXT NOT NULL,
+             name TEXT NOT NULL,
+             created_at BIGINT NOT NULL,
+             UNIQUE (parent_id, name));
+         CREATE INDEX ous_org_seq ON organizational_units(organization_id, seq);
+         CREATE TABLE create_account_statuses (
+             seq BIGSERIAL PRIMARY KEY,
+             id TEXT NOT NULL UNIQUE,
+             organization_id TEXT NOT NULL,
+             account_id TEXT NOT NULL,
+             account_name TEXT NOT NULL,
+             state TEXT NOT NULL,
+             failure_reason TEXT,
+             request TEXT NOT NULL,
+             created_at BIGINT NOT NULL,
+             completed_at BIGINT);
+         CREATE INDEX car_org_seq ON create_account_statuses(organization_id, seq);
+         CREATE UNIQUE INDEX car_pending_name ON create_account_statuses(organization_id, account_name) WHERE state = 'in_progress';
+         CREATE TABLE close_account_statuses (
+             seq BIGSERIAL PRIMARY KEY,
+             account_id TEXT NOT NULL UNIQUE,
+             organization_id TEXT NOT NULL,
+             state TEXT NOT NULL,
+             failure_reason TEXT,
+             created_at BIGINT NOT NULL,
+             updated_at BIGINT NOT NULL);
+         CREATE TABLE delegated_administrators (
+             seq BIGSERIAL PRIMARY KEY,
+             organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+             account_id TEXT NOT NULL,
+             service_principal TEXT NOT NULL,
+             enabled_at BIGINT NOT NULL,
+             UNIQUE (account_id, service_principal));
+         CREATE INDEX delegated_org_seq ON delegated_administrators(organization_id, seq);
+         CREATE TABLE trusted_services (
+             seq BIGSERIAL PRIMARY KEY,
+             organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+             service_principal TEXT NOT NULL,
+             enabled_at BIGINT NOT NULL,
+             UNIQUE (organization_id, service_principal));
+         CREATE TABLE jobs (
+             seq BIGSERIAL PRIMARY KEY,
+             id TEXT NOT NULL UNIQUE,
+             kind TEXT NOT NULL,
+             payload TEXT NOT NULL,
+             state TEXT NOT NULL,
+             attempts BIGINT NOT NULL DEFAULT 0,
+             run_after BIGINT NOT NULL,
+             locked_by TEXT,
+             locked_until BIGINT,
+             created_at BIGINT NOT NULL,
+             finished_at BIGINT);
+         CREATE INDEX jobs_ready ON jobs(state, run_after, seq);
+         INSERT INTO roots (id, organization_id, name, created_at)
+             SELECT 'r-' || substr(md5(random()::text || id), 1, 16), id, 'root', created_at FROM organizations;
+         UPDATE accounts SET parent_id = (SELECT r.id FROM roots r WHERE r.organization_id = accounts.organization_id),
+             joined_at = created_at
+             WHERE organization_id IS NOT NULL;",
+    ),
 ];
 
 pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {

@@ -3,6 +3,7 @@
 
 mod directory;
 mod migrations;
+mod orgs;
 mod queries;
 
 use crate::StoreError;

@@ -36,16 +36,24 @@ fn credential(r: &Row) -> Credential {
     }
 }
 
-fn account(r: &Row) -> Account {
+pub(crate) fn account(r: &Row) -> Account {
     Account {
-        id: r.get(0),
-        name: r.get(1),
-        organization_id: r.get(2),
-        created_at: r.get(3),
+        seq: r.get(0),
+        id: r.get(1),
+        name: r.get(2),
+        organization_id: r.get(3),
+        created_at: r.get(4),
+        email: r.get(5),
+        phone: r.get(6),
+        description: r.get(7),
+        join_method: r.get(8),
+        status: r.get(9),
+        parent_id: r.get(10),
+        joined_at: r.get(11),
     }
 }
 
-fn organization(r: &Row) -> Organization {
+pub(crate) fn organization(r: &Row) -> Organization {
     Organization {
         id: r.get(0),
         management_account_id: r.get(1),
@@ -62,17 +70,29 @@ async fn meta<C: GenericClient>(c: &C, key: &str) -> StoreResult<Option<String>>
     )
 }
 
-async fn insert_account<C: GenericClient>(c: &C, a: &Account) -> StoreResult<()> {
+pub(crate) async fn insert_account<C: GenericClient>(c: &C, a: &Account) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO accounts (id, name, organization_id, created_at) VALUES ($1, $2, $3, $4)",
-        &[&a.id, &a.name, &a.organization_id, &a.created_at],
+        crate::org_sql::INSERT_ACCOUNT,
+        &[
+            &a.id,
+            &a.name,
+            &a.organization_id,
+            &a.created_at,
+            &a.email,
+            &a.phone,
+            &a.description,
+            &a.join_method,
+            &a.status,
+            &a.parent_id,
+            &a.joined_at,
+        ],
     )
     .await
     .map_err(map_err)?;
     Ok(())
 }
 
-async fn insert_project<C: GenericClient>(c: &C, p: &Project) -> StoreResult<()> {
+pub(crate) async fn insert_project<C: GenericClient>(c: &C, p: &Project) -> StoreResult<()> {
     c.execute(
         "INSERT INTO projects (id, account_id, region) VALUES ($1, $2, $3)",
         &[&p.id, &p.account_id, &p.region],
@@ -115,7 +135,10 @@ async fn existing_bootstrap<C: GenericClient>(
     );
     let account = account(
         &c.query_one(
-            "SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1",
+            &format!(
+                "SELECT {} FROM accounts WHERE id = $1",
+                crate::org_sql::ACCOUNT_COLUMNS
+            ),
             &[&organization.management_account_id],
         )
         .await
@@ -175,6 +198,17 @@ impl OrganizationStore for PgStore {
             )
             .await
             .map_err(map_err)?;
+            tx.execute(
+                crate::org_sql::INSERT_ROOT,
+                &[
+                    &plan.root.id,
+                    &plan.root.organization_id,
+                    &plan.root.name,
+                    &plan.root.created_at,
+                ],
+            )
+            .await
+            .map_err(map_err)?;
             insert_account(&tx, &plan.account).await?;
             insert_project(&tx, &plan.project).await?;
             insert_credential(&tx, &plan.credential).await?;
@@ -201,9 +235,10 @@ impl OrganizationStore for PgStore {
     async fn get_account(&self, account_id: &str) -> StoreResult<Option<Account>> {
         let c = self.client().await?;
         let st = c
-            .prepare_cached(
-                "SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1",
-            )
+            .prepare_cached(&format!(
+                "SELECT {} FROM accounts WHERE id = $1",
+                crate::org_sql::ACCOUNT_COLUMNS
+            ))
             .await
             .map_err(map_err)?;
         Ok(c.query_opt(&st, &[&account_id])

@@ -34,12 +34,20 @@ fn credential_from_row(r: &Row<'_>) -> rusqlite::Result<Credential> {
     })
 }
 
-fn account_from_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+pub(crate) fn account_from_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        organization_id: r.get(2)?,
-        created_at: r.get(3)?,
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        name: r.get(2)?,
+        organization_id: r.get(3)?,
+        created_at: r.get(4)?,
+        email: r.get(5)?,
+        phone: r.get(6)?,
+        description: r.get(7)?,
+        join_method: r.get(8)?,
+        status: r.get(9)?,
+        parent_id: r.get(10)?,
+        joined_at: r.get(11)?,
     })
 }
 
@@ -48,15 +56,27 @@ fn meta(tx: &Transaction<'_>, key: &str) -> rusqlite::Result<Option<String>> {
         .optional()
 }
 
-fn insert_account(tx: &rusqlite::Connection, a: &Account) -> rusqlite::Result<()> {
+pub(crate) fn insert_account(tx: &rusqlite::Connection, a: &Account) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO accounts (id, name, organization_id, created_at) VALUES ($1, $2, $3, $4)",
-        params![a.id, a.name, a.organization_id, a.created_at],
+        crate::org_sql::INSERT_ACCOUNT,
+        params![
+            a.id,
+            a.name,
+            a.organization_id,
+            a.created_at,
+            a.email,
+            a.phone,
+            a.description,
+            a.join_method,
+            a.status,
+            a.parent_id,
+            a.joined_at
+        ],
     )?;
     Ok(())
 }
 
-fn insert_project(tx: &rusqlite::Connection, p: &Project) -> rusqlite::Result<()> {
+pub(crate) fn insert_project(tx: &rusqlite::Connection, p: &Project) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO projects (id, account_id, region) VALUES ($1, $2, $3)",
         params![p.id, p.account_id, p.region],
@@ -100,7 +120,10 @@ fn existing_bootstrap(
         .map_err(map_err)?;
     let account = tx
         .query_row(
-            "SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1",
+            &format!(
+                "SELECT {} FROM accounts WHERE id = $1",
+                crate::org_sql::ACCOUNT_COLUMNS
+            ),
             [&organization.management_account_id],
             account_from_row,
         )
@@ -156,6 +179,11 @@ impl OrganizationStore for SqliteStore {
                 params![o.id, o.management_account_id, o.created_at],
             )
             .map_err(map_err)?;
+            tx.execute(
+                crate::org_sql::INSERT_ROOT,
+                params![plan.root.id, plan.root.organization_id, plan.root.name, plan.root.created_at],
+            )
+            .map_err(map_err)?;
             insert_account(tx, &plan.account).map_err(map_err)?;
             insert_project(tx, &plan.project).map_err(map_err)?;
             insert_credential(tx, &plan.credential).map_err(map_err)?;
@@ -180,9 +208,10 @@ impl OrganizationStore for SqliteStore {
     async fn get_account(&self, account_id: &str) -> StoreResult<Option<Account>> {
         let id = account_id.to_string();
         self.read(move |c| {
-            c.prepare_cached(
-                "SELECT id, name, organization_id, created_at FROM accounts WHERE id = $1",
-            )?
+            c.prepare_cached(&format!(
+                "SELECT {} FROM accounts WHERE id = $1",
+                crate::org_sql::ACCOUNT_COLUMNS
+            ))?
             .query_row([id], account_from_row)
             .optional()
         })
