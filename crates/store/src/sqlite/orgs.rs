@@ -98,11 +98,11 @@ fn parent_exists(c: &Connection, org: &str, parent: &str) -> Result<bool, StoreE
     }
 }
 
+/// An account's organization, parent and status.
+type Place = Option<(Option<String>, Option<String>, String)>;
+
 /// The account's organization, parent and status, if it exists.
-fn account_place(
-    c: &Connection,
-    account_id: &str,
-) -> Result<Option<(Option<String>, Option<String>, String)>, StoreError> {
+fn account_place(c: &Connection, account_id: &str) -> Result<Place, StoreError> {
     prep(c, sql::ACCOUNT_IN_ORG)
         .and_then(|mut st| {
             st.query_row([account_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
