@@ -134,3 +134,15 @@ def signed(server, method, path, query=None, body=None, headers=None, ak=None, s
 
 def send(method, url, headers, body):
     return requests.request(method, url, headers=headers, data=body, timeout=10)
+
+
+def iic_cli(server, *args):
+    """Runs an operator command of the binary against the server's data directory."""
+    env = dict(os.environ)
+    env.update(server.env)
+    env["IIC_DATA_DIR"] = server.data_dir
+    out = subprocess.run([iic_binary(), *args], env=env, capture_output=True, text=True,
+                         timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"iic {' '.join(args)} failed: {out.stderr}")
+    return json.loads(out.stdout)

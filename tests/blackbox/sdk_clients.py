@@ -45,3 +45,14 @@ def started_store_id(server):
     ic = identity_center(server)
     ic.start_identity_center(StartIdentityCenterRequest())
     return ic.list_instances(ListInstancesRequest()).instances[0].identity_store_id
+
+
+def organizations(server, ak=None, sk=None, account_id=None):
+    from huaweicloudsdkorganizations.v1 import OrganizationsClient
+    creds = GlobalCredentials(ak or server.creds["access_key"], sk or server.creds["secret_key"],
+                              account_id or server.creds["account_id"])
+    return (OrganizationsClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(creds)
+            .with_endpoint(server.url)
+            .build())

@@ -1,32 +1,61 @@
 //! Who may call the admin and identity store APIs.
 
 use crate::caller::Caller;
-use iic_domain::ApiError;
+use crate::envelope::Failure;
+use crate::state::AppState;
+use iic_domain::{organizations, ApiError};
 
-/// The admin and identity store APIs answer only the management account of an organization (and, once delegation
-/// exists, a delegated administrator). Returns the organization the caller administers.
-pub(crate) fn administered_organization<'c>(
-    caller: &'c Caller,
+/// The admin and identity store APIs answer the management account of an organization and the
+/// accounts registered as delegated administrators of IAM Identity Center in it. Returns the
+/// organization the caller administers. Delegation is read from the store on every call, so a
+/// deregistration takes effect at once.
+pub(crate) async fn administered_organization(
+    state: &AppState,
+    caller: &Caller,
     action: &str,
-) -> Result<&'c str, ApiError> {
-    match (
-        &caller.account.organization_id,
-        caller.account.is_management,
-    ) {
-        (Some(org), true) => Ok(org.as_str()),
-        (None, _) => Err(ApiError::not_admin(
+) -> Result<String, Failure> {
+    let Some(org) = &caller.account.organization_id else {
+        return Err(ApiError::not_admin(
             action,
             format!(
                 "account {} does not belong to an organization",
                 caller.account.id
             ),
-        )),
-        (Some(org), false) => Err(ApiError::not_admin(
+        )
+        .into());
+    };
+    if caller.account.is_management
+        || state
+            .store
+            .is_delegated_admin(&caller.account.id, organizations::IDENTITY_CENTER)
+            .await?
+    {
+        return Ok(org.clone());
+    }
+    Err(ApiError::not_admin(
+        action,
+        format!(
+            "account {} is a member of organization {org}, neither its management account nor a delegated administrator of IAM Identity Center",
+            caller.account.id
+        ),
+    )
+    .into())
+}
+
+/// Operations only the management account may run, even with delegated administrators around.
+pub(crate) fn managed_organization(caller: &Caller, action: &str) -> Result<String, Failure> {
+    match (
+        &caller.account.organization_id,
+        caller.account.is_management,
+    ) {
+        (Some(org), true) => Ok(org.clone()),
+        _ => Err(ApiError::not_admin(
             action,
             format!(
-                "account {} is a member of organization {org}, not its management account",
+                "account {} is not the management account of an organization",
                 caller.account.id
             ),
-        )),
+        )
+        .into()),
     }
 }

@@ -71,6 +71,15 @@ impl QueryParams {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a repeated parameter (`states=a&states=b`).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)
             .map(|v| {

@@ -11,6 +11,7 @@ pub mod health;
 pub mod iam;
 pub mod identity_center;
 pub mod identity_store;
+pub mod organizations;
 pub mod paging;
 pub mod pipeline;
 pub mod state;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         Router::new()
             .merge(identity_center::routes())
             .merge(identity_store::routes())
+            .merge(organizations::routes())
             .merge(iam::routes()),
     )
 }

@@ -20,7 +20,18 @@ impl PageRequest {
         scope: &str,
         max: i64,
     ) -> Result<Self, ApiError> {
-        let limit = parse_limit(q.int("limit")?, max, max)?;
+        Self::from_query_with_default(q, markers, scope, max, max)
+    }
+
+    /// Like [`PageRequest::from_query`] with a default page size below the maximum.
+    pub fn from_query_with_default(
+        q: &QueryParams,
+        markers: &MarkerCodec,
+        scope: &str,
+        max: i64,
+        default: i64,
+    ) -> Result<Self, ApiError> {
+        let limit = parse_limit(q.int("limit")?, max, default)?;
         let after = q
             .get("marker")
             .map(|m| markers.decode(scope, m))

@@ -37,6 +37,9 @@ pub struct Limits {
     pub users_quota: i64,
     /// Groups one identity store may hold.
     pub groups_quota: i64,
+    /// How long an account creation stays in progress before it runs, in ms (to let clients
+    /// exercise their polling the way the real service makes them).
+    pub account_creation_delay_ms: i64,
 }
 
 impl Default for Limits {
@@ -47,6 +50,7 @@ impl Default for Limits {
             cache_ttl_ms: 5_000,
             users_quota: 100_000,
             groups_quota: 100_000,
+            account_creation_delay_ms: 0,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct Shared {
     /// The region this server serves; instances are created here.
     pub region: String,
     pub callers: CallerCache,
+    /// Wakes the job workers when a job is queued.
+    pub jobs: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,6 +86,7 @@ impl AppState {
             callers: CallerCache::new(limits.cache_ttl_ms),
             limits,
             region: region.to_string(),
+            jobs: tokio::sync::Notify::new(),
         }))
     }
 }

@@ -198,7 +198,9 @@ async fn member_account_is_refused_with_a_decodable_authorization_message() {
     assert_eq!(ctx.action, "IdentityCenter:instance:list");
     assert_eq!(ctx.path, "/v1/instances");
     assert_eq!(ctx.request_id, rid);
-    assert!(ctx.reason.contains("not its management account"));
+    assert!(ctx
+        .reason
+        .contains("neither its management account nor a delegated administrator"));
 }
 
 async fn insert_temporary(f: &Fixture, token: &str, expires_at: i64) {

@@ -19,6 +19,9 @@ pub struct ServeArgs {
     /// `sqlite://<path>` or `postgres://…`; default: SQLite file `iic.db` in the data directory.
     #[arg(long, env = "IIC_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL schema to keep the tables in (created if missing); default: the search path.
+    #[arg(long, env = "IIC_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
     /// Region this server serves.
     #[arg(long, env = "IIC_REGION")]
     pub region: Option<String>,
@@ -34,6 +37,9 @@ pub struct ServeArgs {
     /// Groups one identity store may hold.
     #[arg(long, env = "IIC_GROUPS_QUOTA")]
     pub groups_quota: Option<i64>,
+    /// How long account creations and closures stay in progress, in ms.
+    #[arg(long, env = "IIC_ACCOUNT_CREATION_DELAY_MS")]
+    pub account_creation_delay_ms: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,11 +48,13 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_schema: Option<String>,
     region: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
     users_quota: Option<i64>,
     groups_quota: Option<i64>,
+    account_creation_delay_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +62,13 @@ pub struct Config {
     pub listen: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    pub database_schema: Option<String>,
     pub region: String,
     pub log: String,
     pub log_json: bool,
     pub users_quota: i64,
     pub groups_quota: i64,
+    pub account_creation_delay_ms: i64,
 }
 
 impl Config {
@@ -95,6 +105,13 @@ impl Config {
         iic_domain::validate::simple_id("region", &region, 64).map_err(|e| e.message)?;
         let users_quota = args.users_quota.or(file.users_quota).unwrap_or(100_000);
         let groups_quota = args.groups_quota.or(file.groups_quota).unwrap_or(100_000);
+        let account_creation_delay_ms = args
+            .account_creation_delay_ms
+            .or(file.account_creation_delay_ms)
+            .unwrap_or(0);
+        if !(0..=3_600_000).contains(&account_creation_delay_ms) {
+            return Err("account_creation_delay_ms must be between 0 and 3600000".into());
+        }
         for (name, v) in [("users_quota", users_quota), ("groups_quota", groups_quota)] {
             if !(1..=100_000_000).contains(&v) {
                 return Err(format!("{name} must be between 1 and 100000000, not {v}"));
@@ -108,6 +125,7 @@ impl Config {
                 .unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir,
             database_url,
+            database_schema: args.database_schema.clone().or(file.database_schema),
             region,
             log: args
                 .log
@@ -117,6 +135,7 @@ impl Config {
             log_json,
             users_quota,
             groups_quota,
+            account_creation_delay_ms,
         })
     }
 }

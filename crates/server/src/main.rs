@@ -2,8 +2,10 @@
 
 mod bootstrap;
 mod config;
+mod keys;
 mod log_writer;
 mod serve;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use config::{Config, ServeArgs};
@@ -23,6 +25,13 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Manage access keys of accounts, on the configured database (the server may be running).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
     /// Decode an `encoded_authorization_message` from a 403 answer of this server.
     DecodeAuthorizationMessage {
         /// The message, as the error body carried it.
@@ -60,6 +69,13 @@ fn main() -> std::process::ExitCode {
                 .build()
                 .map_err(|e| format!("cannot start the runtime: {e}"))?
                 .block_on(serve::run(config))
+        }),
+        Command::Keys { command, args } => Config::resolve(&args).and_then(|config| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the runtime: {e}"))?
+                .block_on(keys::run(&config, command))
         }),
         Command::DecodeAuthorizationMessage { message, args } => {
             Config::resolve(&args).and_then(|config| decode(&config, &message))

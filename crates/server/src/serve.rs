@@ -9,13 +9,14 @@ pub async fn run(config: Config) -> Result<(), String> {
     let master = bootstrap::load_master_key(&config.data_dir)?;
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
-    let store = iic_store::open(&config.database_url)
+    let store = iic_store::open_in_schema(&config.database_url, config.database_schema.as_deref())
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
     bootstrap::check_master_key(&store, &master).await?;
     let limits = Limits {
         users_quota: config.users_quota,
         groups_quota: config.groups_quota,
+        account_creation_delay_ms: config.account_creation_delay_ms,
         ..Limits::default()
     };
     let state = AppState::new(store.clone(), &master, &config.region, limits);
@@ -48,10 +49,14 @@ pub async fn run(config: Config) -> Result<(), String> {
         access_key = %root.access_key,
         "iic is serving"
     );
+    let workers = crate::worker::spawn(state.clone(), 2);
     axum::serve(listener, iic_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    for w in workers {
+        w.abort();
+    }
     tracing::info!("iic stopped");
     Ok(())
 }

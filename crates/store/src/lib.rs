@@ -379,8 +379,15 @@ pub type DynStore = Arc<dyn Store>;
 /// Opens the store named by `url`: `sqlite://<path>` (or a bare path) or `postgres://…`.
 /// Migrations are applied before it returns.
 pub async fn open(url: &str) -> StoreResult<DynStore> {
+    open_in_schema(url, None).await
+}
+
+/// Like [`open`]; on PostgreSQL, keeps every table in `schema` (created if missing).
+pub async fn open_in_schema(url: &str, schema: Option<&str>) -> StoreResult<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+        Ok(Arc::new(
+            postgres::PgStore::connect_with_schema(url, schema).await?,
+        ))
     } else {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
         Ok(Arc::new(sqlite::SqliteStore::open(path).await?))

@@ -21,7 +21,8 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     query: QueryParams,
 ) -> Result<Json<ListInstancesResponse>, Failure> {
-    let org = administered_organization(&caller, "IdentityCenter:instance:list")?;
+    let org = administered_organization(&state, &caller, "IdentityCenter:instance:list").await?;
+    let org = org.as_str();
     let scope = format!("instances:{org}");
     let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
@@ -84,7 +85,9 @@ pub async fn create_alias(
     Path(instance_id): Path<String>,
     JsonBody(body): JsonBody<CreateAliasBody>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(&caller, "IdentityCenter:instance:createAlias")?;
+    let org =
+        administered_organization(&state, &caller, "IdentityCenter:instance:createAlias").await?;
+    let org = org.as_str();
     let instance = owned_instance(&state, org, &instance_id).await?;
     validate_alias(&body.alias)?;
     match state
@@ -118,9 +121,12 @@ pub async fn identity_store_associations(
     Path(instance_id): Path<String>,
 ) -> Result<Json<Value>, Failure> {
     let org = administered_organization(
+        &state,
         &caller,
         "IdentityCenter:instance:listIdentityStoreAssociations",
-    )?;
+    )
+    .await?;
+    let org = org.as_str();
     let instance = owned_instance(&state, org, &instance_id).await?;
     Ok(Json(json!({
         "identity_store_associations": [{

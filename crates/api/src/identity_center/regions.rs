@@ -1,6 +1,7 @@
 //! The region the service is registered in.
 
 use super::administered_organization;
+use crate::authorize::managed_organization;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::JsonBody;
@@ -15,8 +16,13 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, Failure> {
-    let org =
-        administered_organization(&caller, "IdentityCenter:instance:describeRegisteredRegions")?;
+    let org = administered_organization(
+        &state,
+        &caller,
+        "IdentityCenter:instance:describeRegisteredRegions",
+    )
+    .await?;
+    let org = org.as_str();
     let regions: Vec<Value> = state
         .store
         .list_regions(org)
@@ -40,7 +46,8 @@ pub async fn register(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<RegisterRegionBody>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(&caller, "IdentityCenter:instance:registerRegion")?;
+    let org = managed_organization(&caller, "IdentityCenter:instance:registerRegion")?;
+    let org = org.as_str();
     iic_domain::validate::simple_id("region_id", &body.region_id, 64)?;
     if body.region_id != *state.region {
         return Err(ApiError::bad_request(format!(

@@ -1,6 +1,7 @@
 //! Service lifecycle: status, start (creates the instance and its identity store once), delete.
 
 use super::administered_organization;
+use crate::authorize::managed_organization;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::state::AppState;
@@ -14,8 +15,13 @@ pub async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, Failure> {
-    let org =
-        administered_organization(&caller, "IdentityCenter:instance:getIdentityCenterStatus")?;
+    let org = administered_organization(
+        &state,
+        &caller,
+        "IdentityCenter:instance:getIdentityCenterStatus",
+    )
+    .await?;
+    let org = org.as_str();
     let enabled = !state.store.list_instances(org, None, 1).await?.is_empty();
     Ok(Json(json!({
         "serviceStatus": if enabled { "ENABLED" } else { "DISABLED" },
@@ -27,7 +33,8 @@ pub async fn start(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(&caller, "IdentityCenter:instance:startIdentityCenter")?;
+    let org = managed_organization(&caller, "IdentityCenter:instance:startIdentityCenter")?;
+    let org = org.as_str();
     let candidate = Instance {
         seq: 0,
         instance_id: ids::instance_id(),
@@ -39,6 +46,16 @@ pub async fn start(
     };
     let (instance, created) = state.store.create_instance_if_absent(&candidate).await?;
     state.store.register_region(org, &instance.region).await?;
+    // Starting the service enables its trusted access in the organization (the documented
+    // dependency organizations:trustedServices:enable).
+    state
+        .store
+        .enable_trusted_service(
+            org,
+            iic_domain::organizations::IDENTITY_CENTER,
+            iic_domain::clock::now_millis(),
+        )
+        .await?;
     if created {
         tracing::info!(instance_id = %instance.instance_id, organization_id = %org, "service started");
     }
@@ -49,14 +66,8 @@ pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(&caller, "IdentityCenter:instance:deleteIdentityCenter")?;
-    if !caller.account.is_management {
-        return Err(ApiError::not_admin(
-            "IdentityCenter:instance:deleteIdentityCenter",
-            "only the management account may delete the service",
-        )
-        .into());
-    }
+    let org = managed_organization(&caller, "IdentityCenter:instance:deleteIdentityCenter")?;
+    let org = org.as_str();
     let removed = state.store.delete_instances(org).await?;
     if removed == 0 {
         return Err(ApiError::not_found(

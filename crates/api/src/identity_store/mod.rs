@@ -108,7 +108,7 @@ pub(crate) async fn owned_store(
     action: &str,
     identity_store_id: &str,
 ) -> Result<IdentityStoreInfo, Failure> {
-    let org = administered_organization(caller, action)?;
+    let org = administered_organization(state, caller, action).await?;
     let well_formed = identity_store_id.len() == 12
         && identity_store_id.starts_with("d-")
         && identity_store_id[2..]
@@ -121,7 +121,7 @@ pub(crate) async fn owned_store(
         .into());
     }
     match state.store.identity_store(identity_store_id).await? {
-        Some(info) if info.organization_id == org => Ok(info),
+        Some(info) if info.organization_id == org.as_str() => Ok(info),
         _ => Err(ApiError::not_found(format!("identity store {identity_store_id}")).into()),
     }
 }

@@ -51,6 +51,17 @@ impl PgStore {
                     "invalid schema name {schema:?}"
                 )));
             }
+            let (client, connection) = config
+                .connect(NoTls)
+                .await
+                .map_err(|e| StoreError::Backend(format!("cannot connect: {e}")))?;
+            let driver = tokio::spawn(connection);
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .map_err(map_err)?;
+            drop(client);
+            let _ = driver.await;
             config.options(format!("-c search_path={schema}"));
         }
         let manager = Manager::from_config(
