@@ -181,6 +181,9 @@ def test_remove_and_close_accounts(env):
     expect_error(lambda: c.show_account(ShowAccountRequest(account_id=leaver)), 404,
                  "Organizations.404")
     closer = wait_created(c, create_account(c, "closer").id).account_id
+    ckey = iic_cli(server, "keys", "create", "--account", closer)
+    as_closer = organizations(server, ckey["access_key"], ckey["secret_key"], closer)
+    assert as_closer.show_organization(ShowOrganizationRequest()).organization
     c.close_account(CloseAccountRequest(account_id=closer))
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -191,6 +194,8 @@ def test_remove_and_close_accounts(env):
         time.sleep(0.05)
     assert mine[0].state == "suspended"
     assert c.show_account(ShowAccountRequest(account_id=closer)).account.status == "suspended"
+    expect_error(lambda: as_closer.show_organization(ShowOrganizationRequest()), 401,
+                 "APIGW.0301", "closed")
     expect_error(lambda: c.close_account(CloseAccountRequest(account_id=closer)), 409,
                  "Organizations.409")
 

@@ -125,6 +125,13 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::en
         .into());
     }
 
+    if key.account.closed {
+        return Err(ApiError::unauthenticated(format!(
+            "the account of access key {} is closed",
+            key.access_key
+        ))
+        .into());
+    }
     check_security_token(&key, headers, signed_headers)?;
     check_identity_headers(&key, headers)?;
     Ok(Caller {

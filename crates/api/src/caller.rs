@@ -15,6 +15,8 @@ pub struct AccountInfo {
     pub organization_id: Option<String>,
     /// True when this account is the management account of its organization.
     pub is_management: bool,
+    /// True when the account was closed; its keys no longer authenticate.
+    pub closed: bool,
     pub projects: Vec<Project>,
 }
 
@@ -105,6 +107,7 @@ impl CallerCache {
             access_key: cred.access_key,
             secret,
             account: Arc::new(AccountInfo {
+                closed: account.status == "suspended",
                 id: account.id,
                 name: account.name,
                 organization_id: account.organization_id,
