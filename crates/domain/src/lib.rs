@@ -9,6 +9,7 @@ pub mod ids;
 pub mod instance;
 pub mod marker;
 pub mod organizations;
+pub mod permission_set;
 pub mod policy;
 pub mod signing;
 pub mod validate;

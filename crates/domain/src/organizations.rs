@@ -241,14 +241,17 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), ApiError> {
     if tags.len() > 20 {
         return Err(bad_request("tags may hold at most 20 items"));
     }
-    for t in tags {
-        len("tags.key", &t.key, 1, 128)?;
-        len("tags.value", &t.value, 0, 255)?;
-        if t.key.starts_with("_sys_") || t.key.chars().any(char::is_whitespace) {
-            return Err(bad_request(
-                "tags.key must not start with _sys_ or contain spaces",
-            ));
-        }
+    tags.iter().try_for_each(validate_tag)
+}
+
+/// One tag: a key of 1–128 characters (no spaces, not `_sys_…`) and a value of 0–255.
+pub fn validate_tag(t: &Tag) -> Result<(), ApiError> {
+    len("tags.key", &t.key, 1, 128)?;
+    len("tags.value", &t.value, 0, 255)?;
+    if t.key.starts_with("_sys_") || t.key.chars().any(char::is_whitespace) {
+        return Err(bad_request(
+            "tags.key must not start with _sys_ or contain spaces",
+        ));
     }
     Ok(())
 }
