@@ -162,6 +162,56 @@ pub fn validate_custom(field: &str, text: &str, kind: PolicyKind) -> Result<(), 
         .map_err(|e| ApiError::bad_request(format!("{field} is not a valid policy document: {e}")))
 }
 
+/// A system-defined policy or role attached to a set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedPolicy {
+    pub id: String,
+    pub name: String,
+}
+
+/// What a permission set carries: its policies and tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PermissionSetContent {
+    #[serde(default)]
+    pub managed_policies: Vec<AttachedPolicy>,
+    #[serde(default)]
+    pub managed_roles: Vec<AttachedPolicy>,
+    #[serde(default)]
+    pub custom_policy: Option<String>,
+    #[serde(default)]
+    pub custom_role: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl PermissionSetContent {
+    /// Policies counted against the per-set limit: every attached policy and role, and each
+    /// custom document.
+    pub fn policy_count(&self) -> i64 {
+        (self.managed_policies.len()
+            + self.managed_roles.len()
+            + usize::from(self.custom_policy.is_some())
+            + usize::from(self.custom_role.is_some())) as i64
+    }
+}
+
+/// A permission set as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionSet {
+    pub seq: i64,
+    pub permission_set_id: String,
+    pub instance_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub relay_state: Option<String>,
+    pub session_duration: String,
+    pub content: PermissionSetContent,
+    /// Bumped by every change; writes are conditional on it.
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SystemPolicyKind {

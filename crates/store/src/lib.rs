@@ -6,6 +6,7 @@ pub mod account_codec;
 pub mod directory_sql;
 mod model;
 pub mod org_sql;
+pub mod permission_set_sql;
 pub mod postgres;
 pub mod sqlite;
 
@@ -14,6 +15,7 @@ pub use iic_domain::directory::group::{Group, Membership};
 pub use iic_domain::directory::password::PasswordPolicy;
 pub use iic_domain::directory::user::User;
 pub use iic_domain::instance::Instance;
+pub use iic_domain::permission_set::PermissionSet;
 pub use model::*;
 use std::sync::Arc;
 
@@ -360,6 +362,42 @@ pub trait DirectoryStore {
     ) -> StoreResult<Vec<String>>;
 }
 
+/// Permission sets of instances.
+#[async_trait]
+pub trait PermissionSetStore {
+    /// Inserts the set unless its name is taken in the instance or the instance holds `quota`.
+    async fn create_permission_set(
+        &self,
+        set: &PermissionSet,
+        quota: i64,
+    ) -> StoreResult<CreateOutcome>;
+    async fn get_permission_set(
+        &self,
+        instance_id: &str,
+        permission_set_id: &str,
+    ) -> StoreResult<Option<PermissionSet>>;
+    async fn find_permission_set_by_name(
+        &self,
+        instance_id: &str,
+        name: &str,
+    ) -> StoreResult<Option<PermissionSet>>;
+    async fn list_permission_sets(
+        &self,
+        instance_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<PermissionSet>>;
+    async fn count_permission_sets(&self, instance_id: &str) -> StoreResult<i64>;
+    /// Writes `set` if the stored version is still `set.version - 1`; a concurrent change is
+    /// `StoreError::Conflict`.
+    async fn save_permission_set(&self, set: &PermissionSet) -> StoreResult<UpdateOutcome>;
+    async fn delete_permission_set(
+        &self,
+        instance_id: &str,
+        permission_set_id: &str,
+    ) -> StoreResult<bool>;
+}
+
 pub trait Store:
     OrganizationStore
     + OrgStructureStore
@@ -368,6 +406,7 @@ pub trait Store:
     + MetaStore
     + DirectoryStore
     + JobStore
+    + PermissionSetStore
     + Send
     + Sync
 {

@@ -190,6 +190,24 @@ const MIGRATIONS: &[(i64, &str)] = &[
              joined_at = created_at
              WHERE organization_id IS NOT NULL;",
     ),
+    (
+        4,
+        "CREATE TABLE permission_sets (
+             seq BIGSERIAL PRIMARY KEY,
+             permission_set_id TEXT NOT NULL UNIQUE,
+             instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+             name TEXT NOT NULL,
+             name_lower TEXT NOT NULL,
+             description TEXT,
+             relay_state TEXT,
+             session_duration TEXT NOT NULL,
+             content TEXT NOT NULL,
+             version BIGINT NOT NULL,
+             created_at BIGINT NOT NULL,
+             updated_at BIGINT NOT NULL,
+             UNIQUE (instance_id, name_lower));
+         CREATE INDEX permission_sets_instance_seq ON permission_sets(instance_id, seq);",
+    ),
 ];
 
 pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {

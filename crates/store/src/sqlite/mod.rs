@@ -4,6 +4,7 @@
 mod directory;
 mod migrations;
 mod orgs;
+mod permission_sets;
 mod queries;
 
 use crate::StoreError;
