@@ -40,6 +40,10 @@ pub struct Limits {
     /// How long an account creation stays in progress before it runs, in ms (to let clients
     /// exercise their polling the way the real service makes them).
     pub account_creation_delay_ms: i64,
+    /// Permission sets one instance may hold.
+    pub permission_sets_quota: i64,
+    /// Policies (system-defined and custom) one permission set may carry.
+    pub policies_per_set: i64,
 }
 
 impl Default for Limits {
@@ -51,6 +55,8 @@ impl Default for Limits {
             users_quota: 100_000,
             groups_quota: 100_000,
             account_creation_delay_ms: 0,
+            permission_sets_quota: iic_domain::permission_set::DEFAULT_SETS_QUOTA,
+            policies_per_set: iic_domain::permission_set::DEFAULT_POLICIES_PER_SET,
         }
     }
 }
@@ -68,6 +74,8 @@ pub struct Shared {
     pub callers: CallerCache,
     /// Wakes the job workers when a job is queued.
     pub jobs: tokio::sync::Notify,
+    /// System-defined policies and roles permission sets may carry.
+    pub catalog: iic_domain::permission_set::Catalog,
 }
 
 impl std::ops::Deref for AppState {
@@ -79,6 +87,17 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// Replaces the catalogue of system-defined policies (at start, before serving).
+    pub fn with_catalog(self, catalog: iic_domain::permission_set::Catalog) -> Self {
+        match std::sync::Arc::try_unwrap(self.0) {
+            Ok(mut shared) => {
+                shared.catalog = catalog;
+                AppState(Arc::new(shared))
+            }
+            Err(shared) => AppState(shared),
+        }
+    }
+
     pub fn new(store: DynStore, master: &MasterKey, region: &str, limits: Limits) -> Self {
         AppState(Arc::new(Shared {
             store,
@@ -87,6 +106,7 @@ impl AppState {
             limits,
             region: region.to_string(),
             jobs: tokio::sync::Notify::new(),
+            catalog: iic_domain::permission_set::Catalog::builtin(),
         }))
     }
 }

@@ -37,6 +37,15 @@ pub struct ServeArgs {
     /// Groups one identity store may hold.
     #[arg(long, env = "IIC_GROUPS_QUOTA")]
     pub groups_quota: Option<i64>,
+    /// Permission sets one instance may hold.
+    #[arg(long, env = "IIC_PERMISSION_SETS_QUOTA")]
+    pub permission_sets_quota: Option<i64>,
+    /// Policies one permission set may carry.
+    #[arg(long, env = "IIC_POLICIES_PER_SET")]
+    pub policies_per_set: Option<i64>,
+    /// JSON file of extra system-defined policies and roles (same shape as the built-in ones).
+    #[arg(long, env = "IIC_SYSTEM_POLICIES_FILE")]
+    pub system_policies_file: Option<PathBuf>,
     /// How long account creations and closures stay in progress, in ms.
     #[arg(long, env = "IIC_ACCOUNT_CREATION_DELAY_MS")]
     pub account_creation_delay_ms: Option<i64>,
@@ -55,6 +64,9 @@ struct FileConfig {
     users_quota: Option<i64>,
     groups_quota: Option<i64>,
     account_creation_delay_ms: Option<i64>,
+    system_policies_file: Option<PathBuf>,
+    permission_sets_quota: Option<i64>,
+    policies_per_set: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +81,9 @@ pub struct Config {
     pub users_quota: i64,
     pub groups_quota: i64,
     pub account_creation_delay_ms: i64,
+    pub system_policies_file: Option<PathBuf>,
+    pub permission_sets_quota: i64,
+    pub policies_per_set: i64,
 }
 
 impl Config {
@@ -112,7 +127,20 @@ impl Config {
         if !(0..=3_600_000).contains(&account_creation_delay_ms) {
             return Err("account_creation_delay_ms must be between 0 and 3600000".into());
         }
-        for (name, v) in [("users_quota", users_quota), ("groups_quota", groups_quota)] {
+        let permission_sets_quota = args
+            .permission_sets_quota
+            .or(file.permission_sets_quota)
+            .unwrap_or(iic_domain::permission_set::DEFAULT_SETS_QUOTA);
+        let policies_per_set = args
+            .policies_per_set
+            .or(file.policies_per_set)
+            .unwrap_or(iic_domain::permission_set::DEFAULT_POLICIES_PER_SET);
+        for (name, v) in [
+            ("users_quota", users_quota),
+            ("groups_quota", groups_quota),
+            ("permission_sets_quota", permission_sets_quota),
+            ("policies_per_set", policies_per_set),
+        ] {
             if !(1..=100_000_000).contains(&v) {
                 return Err(format!("{name} must be between 1 and 100000000, not {v}"));
             }
@@ -136,6 +164,12 @@ impl Config {
             users_quota,
             groups_quota,
             account_creation_delay_ms,
+            system_policies_file: args
+                .system_policies_file
+                .clone()
+                .or(file.system_policies_file),
+            permission_sets_quota,
+            policies_per_set,
         })
     }
 }

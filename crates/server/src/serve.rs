@@ -17,9 +17,20 @@ pub async fn run(config: Config) -> Result<(), String> {
         users_quota: config.users_quota,
         groups_quota: config.groups_quota,
         account_creation_delay_ms: config.account_creation_delay_ms,
+        permission_sets_quota: config.permission_sets_quota,
+        policies_per_set: config.policies_per_set,
         ..Limits::default()
     };
-    let state = AppState::new(store.clone(), &master, &config.region, limits);
+    let mut catalog = iic_domain::permission_set::Catalog::builtin();
+    if let Some(path) = &config.system_policies_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        catalog.extend(
+            iic_domain::permission_set::Catalog::from_json(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+        );
+    }
+    let state = AppState::new(store.clone(), &master, &config.region, limits).with_catalog(catalog);
     let env_keys = match (
         std::env::var("IIC_BOOTSTRAP_ACCESS_KEY").ok(),
         std::env::var("IIC_BOOTSTRAP_SECRET_KEY").ok(),

@@ -1,8 +1,11 @@
 //! The IAM Identity Center admin API (`GlobalCredentials`, `X-Domain-Id`).
 
-mod instances;
+pub(crate) mod instances;
+mod permission_sets;
 mod regions;
 mod service;
+mod set_policies;
+mod tags;
 
 use crate::state::AppState;
 use axum::routing::{get, post};
@@ -21,6 +24,68 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/instances/{instance_id}/identity-store-associations",
             get(instances::identity_store_associations),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets",
+            post(permission_sets::create).get(permission_sets::list),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}",
+            get(permission_sets::describe)
+                .put(permission_sets::update)
+                .delete(permission_sets::delete),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-set-summary",
+            get(permission_sets::summary),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/attach-managed-policy",
+            post(set_policies::attach_policy),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/detach-managed-policy",
+            post(set_policies::detach_policy),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/managed-policies",
+            get(set_policies::list_policies),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/attach-managed-role",
+            post(set_policies::attach_role),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/detach-managed-role",
+            post(set_policies::detach_role),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/managed-roles",
+            get(set_policies::list_roles),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-policy",
+            get(set_policies::get_custom_policy)
+                .put(set_policies::put_custom_policy)
+                .delete(set_policies::delete_custom_policy),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-role",
+            get(set_policies::get_custom_role)
+                .put(set_policies::put_custom_role)
+                .delete(set_policies::delete_custom_role),
+        )
+        .route(
+            "/v1/instances/{instance_id}/{resource_id}/tags/create",
+            post(tags::create),
+        )
+        .route(
+            "/v1/instances/{instance_id}/{resource_id}/tags/delete",
+            post(tags::delete),
+        )
+        .route(
+            "/v1/instances/{instance_id}/{resource_id}/tags",
+            get(tags::list),
         )
         .route("/v1/registered-regions", get(regions::list))
         .route("/v1/register-regions", post(regions::register))
