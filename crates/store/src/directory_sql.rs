@@ -40,6 +40,8 @@ pub const GROUP_EXISTS: &str =
     "SELECT 1 FROM directory_groups WHERE identity_store_id = $1 AND group_id = $2";
 pub const FIND_GROUP_BY_NAME: &str = "SELECT group_id FROM directory_groups WHERE identity_store_id = $1 AND display_name_lower = $2";
 
+/// Deleting a principal removes its account assignments in the same transaction.
+pub const DELETE_ASSIGNMENTS_OF: &str = "DELETE FROM account_assignments WHERE principal_id = $1";
 pub const INSERT_EXTERNAL_ID: &str = "INSERT INTO external_ids (identity_store_id, kind, issuer, external_id, principal_id) VALUES ($1, $2, $3, $4, $5)";
 pub const DELETE_EXTERNAL_IDS: &str =
     "DELETE FROM external_ids WHERE identity_store_id = $1 AND principal_id = $2";

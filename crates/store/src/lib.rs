@@ -3,6 +3,7 @@
 //! No SQL exists outside this crate.
 
 pub mod account_codec;
+pub mod assignment_sql;
 pub mod directory_sql;
 mod model;
 pub mod org_sql;
@@ -398,6 +399,93 @@ pub trait PermissionSetStore {
     ) -> StoreResult<bool>;
 }
 
+/// Account assignments, provisioning, and the asynchronous requests that change them.
+#[async_trait]
+pub trait AssignmentStore {
+    /// Records a request and queues its job, unless `max_in_flight` requests of the instance
+    /// are still in progress (then false, nothing written).
+    async fn enqueue_request(
+        &self,
+        request: &AsyncRequest,
+        job: &Job,
+        max_in_flight: i64,
+    ) -> StoreResult<bool>;
+    async fn get_request(
+        &self,
+        instance_id: &str,
+        kind: &str,
+        request_id: &str,
+    ) -> StoreResult<Option<AsyncRequest>>;
+    async fn list_requests(
+        &self,
+        instance_id: &str,
+        kind: &str,
+        status: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AsyncRequest>>;
+    /// Runs an assignment creation (checking that the set, principal and account still exist,
+    /// provisioning the set to the account if needed), finishing request and job in the same
+    /// transaction. Returns the request's final status.
+    async fn apply_assignment_create(
+        &self,
+        job_id: &str,
+        request_id: &str,
+        now: i64,
+    ) -> StoreResult<String>;
+    async fn apply_assignment_delete(
+        &self,
+        job_id: &str,
+        request_id: &str,
+        now: i64,
+    ) -> StoreResult<String>;
+    async fn apply_provision(
+        &self,
+        job_id: &str,
+        request_id: &str,
+        now: i64,
+    ) -> StoreResult<String>;
+    async fn list_assignments(
+        &self,
+        instance_id: &str,
+        account_id: &str,
+        permission_set_id: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AccountAssignment>>;
+    async fn list_assignments_for_principal(
+        &self,
+        instance_id: &str,
+        principal_type: &str,
+        principal_id: &str,
+        account_id: Option<&str>,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AccountAssignment>>;
+    /// Removes every assignment of a principal; returns how many.
+    async fn disassociate_principal(
+        &self,
+        instance_id: &str,
+        principal_type: &str,
+        principal_id: &str,
+    ) -> StoreResult<u64>;
+    async fn list_provisioned_for_set(
+        &self,
+        instance_id: &str,
+        permission_set_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ProvisionedSet>>;
+    async fn list_provisioned_for_account(
+        &self,
+        instance_id: &str,
+        account_id: &str,
+        after_seq: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ProvisionedSet>>;
+    async fn is_provisioned(&self, permission_set_id: &str) -> StoreResult<bool>;
+}
+
 pub trait Store:
     OrganizationStore
     + OrgStructureStore
@@ -407,6 +495,7 @@ pub trait Store:
     + DirectoryStore
     + JobStore
     + PermissionSetStore
+    + AssignmentStore
     + Send
     + Sync
 {

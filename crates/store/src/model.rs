@@ -214,3 +214,47 @@ pub enum OrgOutcome {
     /// The request conflicts with the organization's state; the text says how.
     Conflict(String),
 }
+
+/// An asynchronous request of the admin API (assignment creation or deletion, provisioning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncRequest {
+    pub seq: i64,
+    pub request_id: String,
+    pub instance_id: String,
+    /// `assignment_create`, `assignment_delete` or `provision`.
+    pub kind: String,
+    /// `IN_PROGRESS`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub permission_set_id: String,
+    pub principal_type: Option<String>,
+    pub principal_id: Option<String>,
+    /// The account; None for provisioning to all provisioned accounts.
+    pub target_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountAssignment {
+    pub seq: i64,
+    pub instance_id: String,
+    pub permission_set_id: String,
+    pub principal_type: String,
+    pub principal_id: String,
+    pub account_id: String,
+    pub created_at: i64,
+}
+
+/// A permission set provisioned to an account: the agency there, with the set's version and a
+/// snapshot of its policies at provisioning time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedSet {
+    pub seq: i64,
+    pub instance_id: String,
+    pub permission_set_id: String,
+    pub account_id: String,
+    pub version: i64,
+    pub snapshot: String,
+    pub updated_at: i64,
+}

@@ -12,6 +12,10 @@ pub const JOIN_ORGANIZATION: &str =
     "UPDATE accounts SET organization_id = $2, parent_id = $3, joined_at = $4 WHERE id = $1 AND organization_id IS NULL";
 pub const LEAVE_ORGANIZATION: &str =
     "UPDATE accounts SET organization_id = NULL, parent_id = NULL WHERE id = $1";
+/// Removing an account from the organization removes its assignments and provisioned sets.
+pub const DELETE_ACCOUNT_ASSIGNMENTS: &str =
+    "DELETE FROM account_assignments WHERE account_id = $1";
+pub const DELETE_ACCOUNT_PROVISIONED: &str = "DELETE FROM provisioned_sets WHERE account_id = $1";
 pub const SET_DESCRIPTION: &str =
     "UPDATE accounts SET description = $3 WHERE organization_id = $1 AND id = $2";
 pub const SET_PARENT: &str =

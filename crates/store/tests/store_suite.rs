@@ -111,6 +111,7 @@ suite!(
     closing_an_account_suspends_it,
     organizations_are_created_and_deleted,
     permission_sets_round_trip,
+    assignments_run_through_jobs,
 );
 
 fn plan(region: &str) -> BootstrapPlan {
@@ -2012,5 +2013,261 @@ async fn permission_sets_round_trip(store: DynStore) {
         store.count_permission_sets(&iid).await.expect("count"),
         0,
         "sets go with their instance"
+    );
+}
+
+// --- account assignments -------------------------------------------------------------------------
+
+fn request(
+    instance_id: &str,
+    kind: &str,
+    set: &str,
+    principal: Option<(&str, &str)>,
+    target: Option<&str>,
+) -> AsyncRequest {
+    AsyncRequest {
+        seq: 0,
+        request_id: iic_domain::ids::uuid_v4(),
+        instance_id: instance_id.into(),
+        kind: kind.into(),
+        status: "IN_PROGRESS".into(),
+        failure_reason: None,
+        permission_set_id: set.into(),
+        principal_type: principal.map(|p| p.0.to_string()),
+        principal_id: principal.map(|p| p.1.to_string()),
+        target_id: target.map(str::to_string),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+/// Enqueues a request and runs its job right away; returns the final status.
+async fn run(store: &DynStore, req: &AsyncRequest) -> String {
+    let j = job(&req.kind, &req.request_id, 0);
+    assert!(store
+        .enqueue_request(req, &j, 1_000)
+        .await
+        .expect("enqueue"));
+    let claimed = store
+        .claim_job("w", 10, 5_000)
+        .await
+        .expect("claim")
+        .expect("job");
+    assert_eq!(claimed.id, j.id);
+    match req.kind.as_str() {
+        "assignment_create" => {
+            store
+                .apply_assignment_create(&claimed.id, &req.request_id, 20)
+                .await
+        }
+        "assignment_delete" => {
+            store
+                .apply_assignment_delete(&claimed.id, &req.request_id, 20)
+                .await
+        }
+        _ => {
+            store
+                .apply_provision(&claimed.id, &req.request_id, 20)
+                .await
+        }
+    }
+    .expect("apply")
+}
+
+async fn assignments_run_through_jobs(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store.get_root(&org).await.expect("root").expect("x").id;
+    let (ins, _) = store
+        .create_instance_if_absent(&instance(&org, "cn-north-4"))
+        .await
+        .expect("instance");
+    let (iid, sid) = (ins.instance_id.clone(), ins.identity_store_id.clone());
+    let account = member(&org, &root, "target");
+    store.insert_account(&account).await.expect("account");
+    let u = user(&sid, "assignee");
+    store.create_user(&u, 100).await.expect("user");
+    let set = permission_set(&iid, "Ops");
+    store.create_permission_set(&set, 100).await.expect("set");
+    let ps = set.permission_set_id.clone();
+    let principal = Some(("USER", u.user_id.as_str()));
+
+    let create = request(&iid, "assignment_create", &ps, principal, Some(&account.id));
+    assert_eq!(run(&store, &create).await, "SUCCEEDED");
+    let stored = store
+        .get_request(&iid, "assignment_create", &create.request_id)
+        .await
+        .expect("get")
+        .expect("x");
+    assert_eq!(
+        (stored.status.as_str(), stored.updated_at),
+        ("SUCCEEDED", 20)
+    );
+    assert_eq!(
+        run(
+            &store,
+            &request(&iid, "assignment_create", &ps, principal, Some(&account.id))
+        )
+        .await,
+        "SUCCEEDED",
+        "again is fine"
+    );
+    let listed = store
+        .list_assignments(&iid, &account.id, Some(&ps), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.len(),
+        1,
+        "the same assignment twice is one assignment"
+    );
+    assert_eq!(
+        store
+            .list_assignments_for_principal(&iid, "USER", &u.user_id, None, None, 10)
+            .await
+            .expect("principal")
+            .len(),
+        1
+    );
+    let prov = store
+        .list_provisioned_for_set(&iid, &ps, None, 10)
+        .await
+        .expect("provisioned");
+    assert_eq!((prov.len(), prov[0].version), (1, 1));
+    assert!(prov[0].snapshot.contains("PT1H"));
+    assert!(store.is_provisioned(&ps).await.expect("is"));
+    assert_eq!(
+        store
+            .list_provisioned_for_account(&iid, &account.id, None, 10)
+            .await
+            .expect("acct")
+            .len(),
+        1
+    );
+
+    let ghost = iic_domain::directory::principal_id(&sid);
+    let bad = request(
+        &iid,
+        "assignment_create",
+        &ps,
+        Some(("USER", ghost.as_str())),
+        Some(&account.id),
+    );
+    assert_eq!(run(&store, &bad).await, "FAILED");
+    let failed = store
+        .get_request(&iid, "assignment_create", &bad.request_id)
+        .await
+        .expect("get")
+        .expect("x");
+    assert!(failed
+        .failure_reason
+        .unwrap_or_default()
+        .contains("principal"));
+    let wrong_account = request(
+        &iid,
+        "assignment_create",
+        &ps,
+        principal,
+        Some(&"f".repeat(32)),
+    );
+    assert_eq!(run(&store, &wrong_account).await, "FAILED");
+
+    // Re-provisioning after a change brings every provisioned account to the new version.
+    let mut changed = store
+        .get_permission_set(&iid, &ps)
+        .await
+        .expect("get")
+        .expect("x");
+    changed.version += 1;
+    changed.session_duration = "PT8H".into();
+    store.save_permission_set(&changed).await.expect("save");
+    assert_eq!(
+        store
+            .list_provisioned_for_set(&iid, &ps, None, 10)
+            .await
+            .expect("p")[0]
+            .version,
+        1
+    );
+    assert_eq!(
+        run(&store, &request(&iid, "provision", &ps, None, None)).await,
+        "SUCCEEDED"
+    );
+    let reprovisioned = store
+        .list_provisioned_for_set(&iid, &ps, None, 10)
+        .await
+        .expect("p");
+    assert_eq!(reprovisioned[0].version, 2);
+    assert!(reprovisioned[0].snapshot.contains("PT8H"));
+
+    assert_eq!(
+        run(
+            &store,
+            &request(&iid, "assignment_delete", &ps, principal, Some(&account.id))
+        )
+        .await,
+        "SUCCEEDED"
+    );
+    assert_eq!(
+        run(
+            &store,
+            &request(&iid, "assignment_delete", &ps, principal, Some(&account.id))
+        )
+        .await,
+        "FAILED"
+    );
+    assert!(store
+        .list_assignments(&iid, &account.id, None, None, 10)
+        .await
+        .expect("empty")
+        .is_empty());
+
+    // Deleting the user removes its assignments in the same transaction.
+    assert_eq!(
+        run(
+            &store,
+            &request(&iid, "assignment_create", &ps, principal, Some(&account.id))
+        )
+        .await,
+        "SUCCEEDED"
+    );
+    store
+        .delete_user(&sid, &u.user_id)
+        .await
+        .expect("delete user");
+    assert!(store
+        .list_assignments_for_principal(&iid, "USER", &u.user_id, None, None, 10)
+        .await
+        .expect("gone")
+        .is_empty());
+
+    // The in-flight bound refuses without writing.
+    let r1 = request(&iid, "assignment_create", &ps, principal, Some(&account.id));
+    assert!(store
+        .enqueue_request(&r1, &job("assignment_create", &r1.request_id, 0), 1)
+        .await
+        .expect("first"));
+    let r2 = request(&iid, "assignment_create", &ps, principal, Some(&account.id));
+    assert!(!store
+        .enqueue_request(&r2, &job("assignment_create", &r2.request_id, 0), 1)
+        .await
+        .expect("bounded"));
+    assert_eq!(
+        store
+            .get_request(&iid, "assignment_create", &r2.request_id)
+            .await
+            .expect("none"),
+        None
+    );
+    let statuses = store
+        .list_requests(&iid, "assignment_create", Some("IN_PROGRESS"), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        statuses
+            .iter()
+            .map(|r| r.request_id.clone())
+            .collect::<Vec<_>>(),
+        vec![r1.request_id.clone()]
     );
 }

@@ -350,6 +350,9 @@ impl DirectoryStore for PgStore {
         {
             return Ok(false);
         }
+        tx.execute(sql::DELETE_ASSIGNMENTS_OF, &[&user_id])
+            .await
+            .map_err(map_err)?;
         tx.execute(sql::DELETE_EXTERNAL_IDS, &[&identity_store_id, &user_id])
             .await
             .map_err(map_err)?;
@@ -565,6 +568,9 @@ impl DirectoryStore for PgStore {
         {
             return Ok(false);
         }
+        tx.execute(sql::DELETE_ASSIGNMENTS_OF, &[&group_id])
+            .await
+            .map_err(map_err)?;
         tx.execute(sql::DELETE_EXTERNAL_IDS, &[&identity_store_id, &group_id])
             .await
             .map_err(map_err)?;

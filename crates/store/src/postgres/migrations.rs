@@ -208,6 +208,45 @@ const MIGRATIONS: &[(i64, &str)] = &[
              UNIQUE (instance_id, name_lower));
          CREATE INDEX permission_sets_instance_seq ON permission_sets(instance_id, seq);",
     ),
+    (
+        5,
+        "CREATE TABLE account_assignments (
+             seq BIGSERIAL PRIMARY KEY,
+             instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+             permission_set_id TEXT NOT NULL REFERENCES permission_sets(permission_set_id) ON DELETE CASCADE,
+             principal_type TEXT NOT NULL,
+             principal_id TEXT NOT NULL,
+             account_id TEXT NOT NULL,
+             created_at BIGINT NOT NULL,
+             UNIQUE (instance_id, permission_set_id, principal_type, principal_id, account_id));
+         CREATE INDEX assignments_account ON account_assignments(instance_id, account_id, seq);
+         CREATE INDEX assignments_principal ON account_assignments(instance_id, principal_id, seq);
+         CREATE TABLE provisioned_sets (
+             seq BIGSERIAL PRIMARY KEY,
+             instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+             permission_set_id TEXT NOT NULL REFERENCES permission_sets(permission_set_id) ON DELETE CASCADE,
+             account_id TEXT NOT NULL,
+             version BIGINT NOT NULL,
+             snapshot TEXT NOT NULL,
+             updated_at BIGINT NOT NULL,
+             UNIQUE (permission_set_id, account_id));
+         CREATE INDEX provisioned_account ON provisioned_sets(instance_id, account_id, seq);
+         CREATE TABLE async_requests (
+             seq BIGSERIAL PRIMARY KEY,
+             request_id TEXT NOT NULL UNIQUE,
+             instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+             kind TEXT NOT NULL,
+             status TEXT NOT NULL,
+             failure_reason TEXT,
+             permission_set_id TEXT NOT NULL,
+             principal_type TEXT,
+             principal_id TEXT,
+             target_id TEXT,
+             created_at BIGINT NOT NULL,
+             updated_at BIGINT NOT NULL);
+         CREATE INDEX requests_instance_kind ON async_requests(instance_id, kind, seq);
+         CREATE INDEX requests_in_flight ON async_requests(instance_id, status);",
+    ),
 ];
 
 pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {

@@ -1,6 +1,7 @@
 //! PostgreSQL backend: a connection pool, statements prepared once per connection, migrations
 //! serialized by an advisory lock so that several servers may start at once.
 
+mod assignments;
 mod directory;
 mod migrations;
 mod orgs;

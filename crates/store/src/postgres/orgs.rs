@@ -410,9 +410,13 @@ impl OrgStructureStore for PgStore {
                 "the account is a delegated administrator; deregister it first".into(),
             ));
         }
-        tx.execute(sql::LEAVE_ORGANIZATION, &[&account_id])
-            .await
-            .map_err(map_err)?;
+        for q in [
+            sql::DELETE_ACCOUNT_ASSIGNMENTS,
+            sql::DELETE_ACCOUNT_PROVISIONED,
+            sql::LEAVE_ORGANIZATION,
+        ] {
+            tx.execute(q, &[&account_id]).await.map_err(map_err)?;
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(OrgOutcome::Done)
     }

@@ -340,6 +340,8 @@ impl DirectoryStore for SqliteStore {
             {
                 return Ok(false);
             }
+            tx.execute(&numbered(sql::DELETE_ASSIGNMENTS_OF), [&u])
+                .map_err(map_err)?;
             tx.execute(&numbered(sql::DELETE_EXTERNAL_IDS), params![s, u])
                 .map_err(map_err)?;
             tx.execute(&numbered(sql::RELEASE_USER_QUOTA), [&s])
@@ -545,6 +547,8 @@ impl DirectoryStore for SqliteStore {
             {
                 return Ok(false);
             }
+            tx.execute(&numbered(sql::DELETE_ASSIGNMENTS_OF), [&g])
+                .map_err(map_err)?;
             tx.execute(&numbered(sql::DELETE_EXTERNAL_IDS), params![s, g])
                 .map_err(map_err)?;
             tx.execute(&numbered(sql::RELEASE_GROUP_QUOTA), [&s])

@@ -1,6 +1,7 @@
 //! Embedded SQLite backend: one file in WAL mode, one writer connection (writes run on the
 //! blocking pool) and a few reader connections.
 
+mod assignments;
 mod directory;
 mod migrations;
 mod orgs;

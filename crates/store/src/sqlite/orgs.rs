@@ -396,8 +396,13 @@ impl OrgStructureStore for SqliteStore {
                     "the account is a delegated administrator; deregister it first".into(),
                 ));
             }
-            tx.execute(&numbered(sql::LEAVE_ORGANIZATION), [&id])
-                .map_err(map_err)?;
+            for q in [
+                sql::DELETE_ACCOUNT_ASSIGNMENTS,
+                sql::DELETE_ACCOUNT_PROVISIONED,
+                sql::LEAVE_ORGANIZATION,
+            ] {
+                tx.execute(&numbered(q), [&id]).map_err(map_err)?;
+            }
             Ok(OrgOutcome::Done)
         })
         .await
