@@ -44,6 +44,8 @@ pub struct Limits {
     pub permission_sets_quota: i64,
     /// Policies (system-defined and custom) one permission set may carry.
     pub policies_per_set: i64,
+    /// Assignment and provisioning requests one instance may have in progress at once.
+    pub max_requests_in_flight: i64,
 }
 
 impl Default for Limits {
@@ -57,6 +59,7 @@ impl Default for Limits {
             account_creation_delay_ms: 0,
             permission_sets_quota: iic_domain::permission_set::DEFAULT_SETS_QUOTA,
             policies_per_set: iic_domain::permission_set::DEFAULT_POLICIES_PER_SET,
+            max_requests_in_flight: 10_000,
         }
     }
 }

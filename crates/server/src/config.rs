@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// Policies one permission set may carry.
     #[arg(long, env = "IIC_POLICIES_PER_SET")]
     pub policies_per_set: Option<i64>,
+    /// Assignment and provisioning requests one instance may have in progress at once.
+    #[arg(long, env = "IIC_MAX_REQUESTS_IN_FLIGHT")]
+    pub max_requests_in_flight: Option<i64>,
     /// JSON file of extra system-defined policies and roles (same shape as the built-in ones).
     #[arg(long, env = "IIC_SYSTEM_POLICIES_FILE")]
     pub system_policies_file: Option<PathBuf>,
@@ -67,6 +70,7 @@ struct FileConfig {
     system_policies_file: Option<PathBuf>,
     permission_sets_quota: Option<i64>,
     policies_per_set: Option<i64>,
+    max_requests_in_flight: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +88,7 @@ pub struct Config {
     pub system_policies_file: Option<PathBuf>,
     pub permission_sets_quota: i64,
     pub policies_per_set: i64,
+    pub max_requests_in_flight: i64,
 }
 
 impl Config {
@@ -135,11 +140,16 @@ impl Config {
             .policies_per_set
             .or(file.policies_per_set)
             .unwrap_or(iic_domain::permission_set::DEFAULT_POLICIES_PER_SET);
+        let max_requests_in_flight = args
+            .max_requests_in_flight
+            .or(file.max_requests_in_flight)
+            .unwrap_or(10_000);
         for (name, v) in [
             ("users_quota", users_quota),
             ("groups_quota", groups_quota),
             ("permission_sets_quota", permission_sets_quota),
             ("policies_per_set", policies_per_set),
+            ("max_requests_in_flight", max_requests_in_flight),
         ] {
             if !(1..=100_000_000).contains(&v) {
                 return Err(format!("{name} must be between 1 and 100000000, not {v}"));
@@ -170,6 +180,7 @@ impl Config {
                 .or(file.system_policies_file),
             permission_sets_quota,
             policies_per_set,
+            max_requests_in_flight,
         })
     }
 }

@@ -19,6 +19,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         account_creation_delay_ms: config.account_creation_delay_ms,
         permission_sets_quota: config.permission_sets_quota,
         policies_per_set: config.policies_per_set,
+        max_requests_in_flight: config.max_requests_in_flight,
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();

@@ -2,6 +2,7 @@
 //! run workers against one database; the store hands each job to one of them at a time, and a
 //! job whose worker died is taken over when its lease runs out.
 
+use iic_api::identity_center::{CREATE_KIND, DELETE_KIND, PROVISION_KIND};
 use iic_api::organizations::accounts::{CLOSE_ACCOUNT_JOB, CREATE_ACCOUNT_JOB};
 use iic_api::AppState;
 use iic_domain::{clock, ids};
@@ -86,6 +87,30 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
                 .await?;
             state.callers.clear();
             tracing::info!(account_id = %job.payload, "account closed");
+            Ok(())
+        }
+        CREATE_KIND => {
+            let status = state
+                .store
+                .apply_assignment_create(&job.id, &job.payload, now)
+                .await?;
+            tracing::debug!(request_id = %job.payload, %status, "assignment creation finished");
+            Ok(())
+        }
+        DELETE_KIND => {
+            let status = state
+                .store
+                .apply_assignment_delete(&job.id, &job.payload, now)
+                .await?;
+            tracing::debug!(request_id = %job.payload, %status, "assignment deletion finished");
+            Ok(())
+        }
+        PROVISION_KIND => {
+            let status = state
+                .store
+                .apply_provision(&job.id, &job.payload, now)
+                .await?;
+            tracing::debug!(request_id = %job.payload, %status, "provisioning finished");
             Ok(())
         }
         other => {

@@ -28,6 +28,15 @@ pub const UPSERT_PROVISIONED: &str = "INSERT INTO provisioned_sets (instance_id,
      VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (permission_set_id, account_id) DO UPDATE SET version = $4, snapshot = $5, updated_at = $6";
 pub const REPROVISION_ALL: &str = "UPDATE provisioned_sets SET version = $2, snapshot = $3, updated_at = $4 WHERE permission_set_id = $1";
+/// After an assignment goes: the set leaves the account when no assignment of it remains there.
+pub const DEPROVISION_IF_UNUSED: &str = "DELETE FROM provisioned_sets WHERE permission_set_id = $1 AND account_id = $2
+     AND NOT EXISTS (SELECT 1 FROM account_assignments WHERE permission_set_id = $1 AND account_id = $2)";
+/// Before a principal's assignments go: deprovision the pairs only that principal holds.
+pub const DEPROVISION_FOR_PRINCIPAL: &str = "DELETE FROM provisioned_sets WHERE
+     EXISTS (SELECT 1 FROM account_assignments a WHERE a.principal_id = $1
+             AND a.permission_set_id = provisioned_sets.permission_set_id AND a.account_id = provisioned_sets.account_id)
+     AND NOT EXISTS (SELECT 1 FROM account_assignments b WHERE b.principal_id <> $1
+             AND b.permission_set_id = provisioned_sets.permission_set_id AND b.account_id = provisioned_sets.account_id)";
 pub const IS_PROVISIONED: &str =
     "SELECT 1 FROM provisioned_sets WHERE permission_set_id = $1 LIMIT 1";
 

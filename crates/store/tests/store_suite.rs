@@ -2221,6 +2221,10 @@ async fn assignments_run_through_jobs(store: DynStore) {
         .await
         .expect("empty")
         .is_empty());
+    assert!(
+        !store.is_provisioned(&ps).await.expect("deprovisioned"),
+        "the last assignment's deletion deprovisions the set"
+    );
 
     // Deleting the user removes its assignments in the same transaction.
     assert_eq!(

@@ -1,7 +1,9 @@
 //! The IAM Identity Center admin API (`GlobalCredentials`, `X-Domain-Id`).
 
+mod assignments;
 pub(crate) mod instances;
-mod permission_sets;
+pub mod permission_sets;
+mod provisioning;
 mod regions;
 mod service;
 mod set_policies;
@@ -87,8 +89,65 @@ pub fn routes() -> Router<AppState> {
             "/v1/instances/{instance_id}/{resource_id}/tags",
             get(tags::list),
         )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments/create",
+            post(assignments::create),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments/delete",
+            post(assignments::delete),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments/creation-status/{request_id}",
+            get(assignments::creation_status),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments/deletion-status/{request_id}",
+            get(assignments::deletion_status),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments/creation-statuses",
+            get(assignments::creation_statuses),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments/deletion-statuses",
+            get(assignments::deletion_statuses),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments",
+            get(assignments::list),
+        )
+        .route(
+            "/v1/instances/{instance_id}/account-assignments-for-principals",
+            get(assignments::list_for_principal),
+        )
+        .route(
+            "/v1/instances/{instance_id}/disassociate-profile",
+            post(assignments::disassociate_profile),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/provision",
+            post(provisioning::provision),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/provisioning-status/{request_id}",
+            get(provisioning::status),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/provisioning-statuses",
+            get(provisioning::statuses),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/accounts",
+            get(provisioning::accounts_for_set),
+        )
+        .route(
+            "/v1/instances/{instance_id}/permission-sets/provisioned-to-accounts",
+            get(provisioning::sets_for_account),
+        )
         .route("/v1/registered-regions", get(regions::list))
         .route("/v1/register-regions", post(regions::register))
 }
 
 pub(crate) use crate::authorize::administered_organization;
+pub use assignments::{CREATE_KIND, DELETE_KIND, PROVISION_KIND};

@@ -207,6 +207,13 @@ pub async fn delete(
         &set_id,
     )
     .await?;
+    if state.store.is_provisioned(&set.permission_set_id).await? {
+        return Err(ApiError::conflict(
+            "IIC.1210",
+            "The permission set has been attached to accounts and cannot be deleted.",
+        )
+        .into());
+    }
     if state
         .store
         .delete_permission_set(&set.instance_id, &set.permission_set_id)

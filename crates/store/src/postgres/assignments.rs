@@ -357,6 +357,12 @@ impl AssignmentStore for PgStore {
             )
             .await;
         }
+        tx.execute(
+            sql::DEPROVISION_IF_UNUSED,
+            &[&req.permission_set_id, &req.target_id],
+        )
+        .await
+        .map_err(map_err)?;
         finish(tx, job_id, &req, None, now).await
     }
 
@@ -468,13 +474,20 @@ impl AssignmentStore for PgStore {
         principal_type: &str,
         principal_id: &str,
     ) -> StoreResult<u64> {
-        let c = self.client().await?;
-        c.execute(
-            sql::DELETE_PRINCIPAL_ASSIGNMENTS,
-            &[&instance_id, &principal_type, &principal_id],
-        )
-        .await
-        .map_err(map_err)
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(map_err)?;
+        tx.execute(sql::DEPROVISION_FOR_PRINCIPAL, &[&principal_id])
+            .await
+            .map_err(map_err)?;
+        let n = tx
+            .execute(
+                sql::DELETE_PRINCIPAL_ASSIGNMENTS,
+                &[&instance_id, &principal_type, &principal_id],
+            )
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(n)
     }
 
     async fn list_provisioned_for_set(

@@ -350,6 +350,12 @@ impl DirectoryStore for PgStore {
         {
             return Ok(false);
         }
+        tx.execute(
+            crate::assignment_sql::DEPROVISION_FOR_PRINCIPAL,
+            &[&user_id],
+        )
+        .await
+        .map_err(map_err)?;
         tx.execute(sql::DELETE_ASSIGNMENTS_OF, &[&user_id])
             .await
             .map_err(map_err)?;
@@ -568,6 +574,12 @@ impl DirectoryStore for PgStore {
         {
             return Ok(false);
         }
+        tx.execute(
+            crate::assignment_sql::DEPROVISION_FOR_PRINCIPAL,
+            &[&group_id],
+        )
+        .await
+        .map_err(map_err)?;
         tx.execute(sql::DELETE_ASSIGNMENTS_OF, &[&group_id])
             .await
             .map_err(map_err)?;

@@ -329,6 +329,11 @@ impl AssignmentStore for SqliteStore {
                     now,
                 );
             }
+            tx.execute(
+                &numbered(sql::DEPROVISION_IF_UNUSED),
+                params![req.permission_set_id, req.target_id],
+            )
+            .map_err(map_err)?;
             finish(tx, &job, &req, None, now)
         })
         .await
@@ -460,6 +465,8 @@ impl AssignmentStore for SqliteStore {
             principal_id.to_string(),
         );
         self.write(move |tx| {
+            tx.execute(&numbered(sql::DEPROVISION_FOR_PRINCIPAL), [&p])
+                .map_err(map_err)?;
             tx.execute(
                 &numbered(sql::DELETE_PRINCIPAL_ASSIGNMENTS),
                 params![i, t, p],

@@ -340,6 +340,11 @@ impl DirectoryStore for SqliteStore {
             {
                 return Ok(false);
             }
+            tx.execute(
+                &numbered(crate::assignment_sql::DEPROVISION_FOR_PRINCIPAL),
+                [&u],
+            )
+            .map_err(map_err)?;
             tx.execute(&numbered(sql::DELETE_ASSIGNMENTS_OF), [&u])
                 .map_err(map_err)?;
             tx.execute(&numbered(sql::DELETE_EXTERNAL_IDS), params![s, u])
@@ -547,6 +552,11 @@ impl DirectoryStore for SqliteStore {
             {
                 return Ok(false);
             }
+            tx.execute(
+                &numbered(crate::assignment_sql::DEPROVISION_FOR_PRINCIPAL),
+                [&g],
+            )
+            .map_err(map_err)?;
             tx.execute(&numbered(sql::DELETE_ASSIGNMENTS_OF), [&g])
                 .map_err(map_err)?;
             tx.execute(&numbered(sql::DELETE_EXTERNAL_IDS), params![s, g])
