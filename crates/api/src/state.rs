@@ -46,6 +46,8 @@ pub struct Limits {
     pub policies_per_set: i64,
     /// Assignment and provisioning requests one instance may have in progress at once.
     pub max_requests_in_flight: i64,
+    /// How long assignment and provisioning requests stay in progress before they run, in ms.
+    pub async_delay_ms: i64,
 }
 
 impl Default for Limits {
@@ -60,6 +62,7 @@ impl Default for Limits {
             permission_sets_quota: iic_domain::permission_set::DEFAULT_SETS_QUOTA,
             policies_per_set: iic_domain::permission_set::DEFAULT_POLICIES_PER_SET,
             max_requests_in_flight: 10_000,
+            async_delay_ms: 0,
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// Policies one permission set may carry.
     #[arg(long, env = "IIC_POLICIES_PER_SET")]
     pub policies_per_set: Option<i64>,
+    /// How long assignment and provisioning requests stay in progress, in ms.
+    #[arg(long, env = "IIC_ASYNC_DELAY_MS")]
+    pub async_delay_ms: Option<i64>,
     /// Assignment and provisioning requests one instance may have in progress at once.
     #[arg(long, env = "IIC_MAX_REQUESTS_IN_FLIGHT")]
     pub max_requests_in_flight: Option<i64>,
@@ -71,6 +74,7 @@ struct FileConfig {
     permission_sets_quota: Option<i64>,
     policies_per_set: Option<i64>,
     max_requests_in_flight: Option<i64>,
+    async_delay_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +93,7 @@ pub struct Config {
     pub permission_sets_quota: i64,
     pub policies_per_set: i64,
     pub max_requests_in_flight: i64,
+    pub async_delay_ms: i64,
 }
 
 impl Config {
@@ -140,6 +145,10 @@ impl Config {
             .policies_per_set
             .or(file.policies_per_set)
             .unwrap_or(iic_domain::permission_set::DEFAULT_POLICIES_PER_SET);
+        let async_delay_ms = args.async_delay_ms.or(file.async_delay_ms).unwrap_or(0);
+        if !(0..=3_600_000).contains(&async_delay_ms) {
+            return Err("async_delay_ms must be between 0 and 3600000".into());
+        }
         let max_requests_in_flight = args
             .max_requests_in_flight
             .or(file.max_requests_in_flight)
@@ -181,6 +190,7 @@ impl Config {
             permission_sets_quota,
             policies_per_set,
             max_requests_in_flight,
+            async_delay_ms,
         })
     }
 }

@@ -20,6 +20,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         permission_sets_quota: config.permission_sets_quota,
         policies_per_set: config.policies_per_set,
         max_requests_in_flight: config.max_requests_in_flight,
+        async_delay_ms: config.async_delay_ms,
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();

@@ -112,6 +112,7 @@ suite!(
     organizations_are_created_and_deleted,
     permission_sets_round_trip,
     assignments_run_through_jobs,
+    identical_assignments_applied_concurrently_make_one,
 );
 
 fn plan(region: &str) -> BootstrapPlan {
@@ -2273,5 +2274,57 @@ async fn assignments_run_through_jobs(store: DynStore) {
             .map(|r| r.request_id.clone())
             .collect::<Vec<_>>(),
         vec![r1.request_id.clone()]
+    );
+}
+
+async fn identical_assignments_applied_concurrently_make_one(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store.get_root(&org).await.expect("root").expect("x").id;
+    let (ins, _) = store
+        .create_instance_if_absent(&instance(&org, "cn-north-4"))
+        .await
+        .expect("instance");
+    let account = member(&org, &root, "racetarget");
+    store.insert_account(&account).await.expect("account");
+    let u = user(&ins.identity_store_id, "racer");
+    store.create_user(&u, 100).await.expect("user");
+    let set = permission_set(&ins.instance_id, "Race");
+    store.create_permission_set(&set, 100).await.expect("set");
+    let mut pairs = Vec::new();
+    for _ in 0..8 {
+        let r = request(
+            &ins.instance_id,
+            "assignment_create",
+            &set.permission_set_id,
+            Some(("USER", u.user_id.as_str())),
+            Some(&account.id),
+        );
+        let j = job("assignment_create", &r.request_id, 0);
+        assert!(store.enqueue_request(&r, &j, 100).await.expect("enqueue"));
+        pairs.push((j.id, r.request_id));
+    }
+    let tasks: Vec<_> = pairs
+        .into_iter()
+        .map(|(jid, rid)| {
+            let s = store.clone();
+            tokio::spawn(async move { s.apply_assignment_create(&jid, &rid, 5).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.expect("join").expect("apply"), "SUCCEEDED");
+    }
+    let listed = store
+        .list_assignments(&ins.instance_id, &account.id, None, None, 100)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1, "identical requests never yield duplicates");
+    assert_eq!(
+        store
+            .list_provisioned_for_account(&ins.instance_id, &account.id, None, 10)
+            .await
+            .expect("p")
+            .len(),
+        1
     );
 }

@@ -46,7 +46,7 @@ pub(crate) async fn enqueue(state: &AppState, request: &AsyncRequest) -> Result<
         kind: request.kind.clone(),
         payload: request.request_id.clone(),
         attempts: 0,
-        run_after: request.created_at,
+        run_after: request.created_at + state.limits.async_delay_ms,
         created_at: request.created_at,
     };
     if !state
