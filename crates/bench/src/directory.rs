@@ -101,6 +101,47 @@ impl Workload for WalkUsers {
     }
 }
 
+/// Creates account assignments: user `i / accounts` on account `i % accounts`, for one set.
+pub struct CreateAssignments {
+    pub creds: Arc<Credentials>,
+    pub instance_id: String,
+    pub permission_set_id: String,
+    pub users: Vec<String>,
+    pub accounts: Vec<String>,
+    pub next_index: AtomicUsize,
+}
+
+impl Workload for CreateAssignments {
+    type State = ();
+
+    fn start(&self, _: usize) {}
+
+    fn next(&self, _: &mut (), host: &str) -> Option<Request<Full<Bytes>>> {
+        let i = self.next_index.fetch_add(1, Ordering::Relaxed);
+        let total = self.users.len() * self.accounts.len();
+        if i >= total || self.accounts.is_empty() {
+            return None;
+        }
+        let body = serde_json::json!({
+            "permission_set_id": self.permission_set_id,
+            "principal_id": self.users[i / self.accounts.len()],
+            "principal_type": "USER",
+            "target_id": self.accounts[i % self.accounts.len()],
+            "target_type": "ACCOUNT",
+        })
+        .to_string();
+        let target = Target::Signed {
+            path: format!(
+                "/v1/instances/{}/account-assignments/create",
+                self.instance_id
+            ),
+            query: String::new(),
+            creds: self.creds.clone(),
+        };
+        Some(build_request(&target, host, "POST", body.as_bytes()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,13 @@
 //! SQL of account assignments, provisioning and asynchronous requests, shared by both backends.
 
 pub const REQUEST_COLUMNS: &str = "seq, request_id, instance_id, kind, status, failure_reason, permission_set_id, principal_type, principal_id, target_id, created_at, updated_at";
-pub const IN_FLIGHT: &str =
-    "SELECT COUNT(*) FROM async_requests WHERE instance_id = $1 AND status = 'IN_PROGRESS'";
+/// The in-flight count of an instance is kept as a counter, so checking the bound costs the
+/// same however many requests are in progress.
+pub const ENSURE_COUNTER: &str =
+    "INSERT INTO instance_request_counts (instance_id, in_flight) VALUES ($1, 0) ON CONFLICT DO NOTHING";
+pub const TAKE_SLOT: &str = "UPDATE instance_request_counts SET in_flight = in_flight + 1 WHERE instance_id = $1 AND in_flight < $2";
+pub const RELEASE_SLOT: &str =
+    "UPDATE instance_request_counts SET in_flight = in_flight - 1 WHERE instance_id = $1 AND in_flight > 0";
 pub const INSERT_REQUEST: &str = "INSERT INTO async_requests (request_id, instance_id, kind, status, permission_set_id, principal_type, principal_id, target_id, created_at, updated_at)
      VALUES ($1, $2, $3, 'IN_PROGRESS', $4, $5, $6, $7, $8, $8)";
 pub const FINISH_REQUEST: &str = "UPDATE async_requests SET status = $2, failure_reason = $3, updated_at = $4 WHERE request_id = $1";

@@ -2,7 +2,7 @@
 //! real `iic serve`, in the same run on the same machine, and prints both and their ratio.
 
 use clap::Parser;
-use iic_bench::directory::{CreateUsers, WalkUsers};
+use iic_bench::directory::{CreateAssignments, CreateUsers, WalkUsers};
 use iic_bench::{build_request, one_shot, run, Credentials, Repeat, Report, Target};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,17 @@ enum Mode {
     Directory {
         #[arg(long, default_value_t = 100_000)]
         users: usize,
+    },
+    /// Account assignments: `--users` x `--accounts` created through the API, timed until every
+    /// one is SUCCEEDED, then DescribeAccountAssignmentCreationStatus throughput.
+    Assignments {
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        #[arg(long, default_value_t = 100)]
+        accounts: usize,
+        /// `postgres://…` to run the server on PostgreSQL (a fresh schema is used).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -189,16 +200,22 @@ struct Iic {
     addr: SocketAddr,
     creds: Arc<Credentials>,
     identity_store_id: String,
+    instance_id: String,
     _server: Server,
     _data: tempfile::TempDir,
 }
 
 impl Iic {
     async fn start(bin: &Path) -> Result<Iic, String> {
+        Self::start_with(bin, &[]).await
+    }
+
+    async fn start_with(bin: &Path, env: &[(&str, String)]) -> Result<Iic, String> {
         let data = tempfile::tempdir().map_err(|e| e.to_string())?;
         let addr = free_addr()?;
         let server = Server(
             Command::new(bin)
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
                 .arg("serve")
                 .env("IIC_LISTEN", addr.to_string())
                 .env("IIC_DATA_DIR", data.path())
@@ -234,10 +251,15 @@ impl Iic {
             .as_str()
             .ok_or("ListInstances returned no instance")?
             .to_string();
+        let instance_id = listed["instances"][0]["instance_id"]
+            .as_str()
+            .ok_or("ListInstances returned no instance")?
+            .to_string();
         Ok(Iic {
             addr,
             creds,
             identity_store_id,
+            instance_id,
             _server: server,
             _data: data,
         })
@@ -331,6 +353,278 @@ async fn directory(args: Args, users: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A signed request on a fresh connection; the parsed JSON answer (an error for non-2xx).
+async fn call(
+    iic: &Iic,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let target = Target::Signed {
+        path: path.into(),
+        query: query.into(),
+        creds: iic.creds.clone(),
+    };
+    let raw = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let (status, answer) = one_shot(
+        iic.addr,
+        build_request(&target, &iic.addr.to_string(), method, &raw),
+    )
+    .await?;
+    if !(200..300).contains(&status) {
+        return Err(format!(
+            "{method} {path} answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        ));
+    }
+    if answer.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice(&answer).map_err(|e| format!("{path}: {e}"))
+}
+
+async fn assignments(
+    args: Args,
+    users: usize,
+    accounts: usize,
+    database_url: Option<String>,
+) -> Result<(), String> {
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let mut env = Vec::new();
+    if let Some(url) = &database_url {
+        env.push(("IIC_DATABASE_URL", url.clone()));
+        env.push((
+            "IIC_DATABASE_SCHEMA",
+            format!("iic_bench_{}", std::process::id()),
+        ));
+    }
+    let iic = Iic::start_with(&iic_bin, &env).await?;
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    // The world: users, member accounts, one permission set.
+    let create_users = Arc::new(CreateUsers::new(
+        iic.creds.clone(),
+        &iic.identity_store_id,
+        0,
+        users,
+    ));
+    run(
+        "setup: users",
+        iic.addr,
+        create_users,
+        16,
+        Duration::ZERO,
+        Duration::from_secs(300),
+    )
+    .await?;
+    let mut user_ids = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let q = if marker.is_empty() {
+            "limit=100".to_string()
+        } else {
+            format!("limit=100&marker={marker}")
+        };
+        let page = call(
+            &iic,
+            "GET",
+            &format!("/v1/identity-stores/{}/users", iic.identity_store_id),
+            &q,
+            &serde_json::Value::Null,
+        )
+        .await;
+        // The identity store is signed with the project id: fall back to a project-signed call.
+        let page = match page {
+            Ok(p) => p,
+            Err(_) => {
+                let target = Target::SignedProject {
+                    path: format!("/v1/identity-stores/{}/users", iic.identity_store_id),
+                    query: q.clone(),
+                    creds: iic.creds.clone(),
+                };
+                let (_, b) = one_shot(
+                    iic.addr,
+                    build_request(&target, &iic.addr.to_string(), "GET", b""),
+                )
+                .await?;
+                serde_json::from_slice(&b).map_err(|e| e.to_string())?
+            }
+        };
+        for u in page["users"].as_array().cloned().unwrap_or_default() {
+            user_ids.push(u["user_id"].as_str().unwrap_or_default().to_string());
+        }
+        match page["page_info"]["next_marker"].as_str() {
+            Some(m) => marker = m.to_string(),
+            None => break,
+        }
+    }
+    for i in 0..accounts {
+        call(
+            &iic,
+            "POST",
+            "/v1/organizations/accounts",
+            "",
+            &serde_json::json!({ "name": format!("bench-account-{i:04}") }),
+        )
+        .await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let account_ids = loop {
+        let listed = call(
+            &iic,
+            "GET",
+            "/v1/organizations/accounts",
+            "limit=2000",
+            &serde_json::Value::Null,
+        )
+        .await?;
+        let ids: Vec<String> = listed["accounts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| {
+                a["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("bench-account-"))
+            })
+            .map(|a| a["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        if ids.len() == accounts {
+            break ids;
+        }
+        if Instant::now() > deadline {
+            return Err("member accounts were not created in time".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let set = call(
+        &iic,
+        "POST",
+        &format!("/v1/instances/{}/permission-sets", iic.instance_id),
+        "",
+        &serde_json::json!({ "name": "BenchSet" }),
+    )
+    .await?;
+    let set_id = set["permission_set"]["permission_set_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let total = user_ids.len() * account_ids.len();
+    println!(
+        "{backend}: {} users x {} accounts = {total} assignments, {} connections",
+        user_ids.len(),
+        account_ids.len(),
+        args.connections
+    );
+    let workload = Arc::new(CreateAssignments {
+        creds: iic.creds.clone(),
+        instance_id: iic.instance_id.clone(),
+        permission_set_id: set_id,
+        users: user_ids,
+        accounts: account_ids,
+        next_index: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let started = Instant::now();
+    let submit = run(
+        "CreateAccountAssignment",
+        iic.addr,
+        workload,
+        args.connections,
+        Duration::ZERO,
+        Duration::from_secs(600),
+    )
+    .await?;
+    print(&submit);
+    let statuses = format!(
+        "/v1/instances/{}/account-assignments/creation-statuses",
+        iic.instance_id
+    );
+    loop {
+        let pending = call(
+            &iic,
+            "GET",
+            &statuses,
+            "limit=1&status=IN_PROGRESS",
+            &serde_json::Value::Null,
+        )
+        .await?;
+        if pending["account_assignments_creation_status"]
+            .as_array()
+            .is_none_or(|a| a.is_empty())
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err("assignments still in progress after 600 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let all_done = started.elapsed();
+    let failed = call(
+        &iic,
+        "GET",
+        &statuses,
+        "limit=100&status=FAILED",
+        &serde_json::Value::Null,
+    )
+    .await?;
+    let failed_count = failed["account_assignments_creation_status"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let succeeded_sample = call(
+        &iic,
+        "GET",
+        &statuses,
+        "limit=1&status=SUCCEEDED",
+        &serde_json::Value::Null,
+    )
+    .await?;
+    let request_id = succeeded_sample["account_assignments_creation_status"][0]["request_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    println!(
+        "all {total} SUCCEEDED {:.2} s after the first request ({failed_count} FAILED)",
+        all_done.as_secs_f64()
+    );
+    let describe = Target::Signed {
+        path: format!(
+            "/v1/instances/{}/account-assignments/creation-status/{request_id}",
+            iic.instance_id
+        ),
+        query: String::new(),
+        creds: iic.creds.clone(),
+    };
+    let d = run(
+        "DescribeAccountAssignmentCreationStatus",
+        iic.addr,
+        Arc::new(Repeat(describe)),
+        args.connections,
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    )
+    .await?;
+    print(&d);
+    println!(
+        "{}",
+        serde_json::json!({ "backend": backend, "assignments": total, "all_succeeded_seconds": all_done.as_secs_f64(), "failed": failed_count, "submit": submit, "describe": d })
+    );
+    if failed_count > 0 || submit.errors > 0 {
+        return Err("some assignments failed".into());
+    }
+    Ok(())
+}
+
 fn read_credentials(dir: &Path) -> Result<Credentials, String> {
     let path = dir.join("bootstrap-credentials.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -353,6 +647,11 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         None | Some(Mode::Compare) => rt.block_on(compare(cli.args)),
         Some(Mode::Directory { users }) => rt.block_on(directory(cli.args, users)),
+        Some(Mode::Assignments {
+            users,
+            accounts,
+            database_url,
+        }) => rt.block_on(assignments(cli.args, users, accounts, database_url)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -103,6 +103,9 @@ async fn finish(
     )
     .await
     .map_err(map_err)?;
+    tx.execute(sql::RELEASE_SLOT, &[&req.instance_id])
+        .await
+        .map_err(map_err)?;
     tx.execute(FINISH_JOB, &[&job_id, &"done", &now])
         .await
         .map_err(map_err)?;
@@ -138,19 +141,17 @@ impl AssignmentStore for PgStore {
     ) -> StoreResult<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(map_err)?;
-        // One enqueuer at a time per instance, so the bound holds across servers.
-        tx.query_opt(
-            "SELECT 1 FROM instances WHERE instance_id = $1 FOR UPDATE",
-            &[&r.instance_id],
-        )
-        .await
-        .map_err(map_err)?;
-        let in_flight: i64 = tx
-            .query_one(sql::IN_FLIGHT, &[&r.instance_id])
+        // The conditional increment holds the bound across servers (the counter row is locked
+        // until commit).
+        tx.execute(sql::ENSURE_COUNTER, &[&r.instance_id])
+            .await
+            .map_err(map_err)?;
+        if tx
+            .execute(sql::TAKE_SLOT, &[&r.instance_id, &max_in_flight])
             .await
             .map_err(map_err)?
-            .get(0);
-        if in_flight >= max_in_flight {
+            == 0
+        {
             return Ok(false);
         }
         tx.execute(
@@ -186,13 +187,18 @@ impl AssignmentStore for PgStore {
     ) -> StoreResult<Option<AsyncRequest>> {
         let c = self.client().await?;
         let st = c
-            .prepare_cached(&format!("SELECT {} FROM async_requests WHERE instance_id = $1 AND kind = $2 AND request_id = $3", sql::REQUEST_COLUMNS))
+            .prepare_cached(&format!(
+                "SELECT {} FROM async_requests WHERE request_id = $1",
+                sql::REQUEST_COLUMNS
+            ))
             .await
             .map_err(map_err)?;
-        Ok(c.query_opt(&st, &[&instance_id, &kind, &request_id])
+        // By the unique request id alone, so the unique index serves it; then the owner check.
+        Ok(c.query_opt(&st, &[&request_id])
             .await
             .map_err(map_err)?
-            .map(|r| request(&r)))
+            .map(|r| request(&r))
+            .filter(|r| r.instance_id == instance_id && r.kind == kind))
     }
 
     async fn list_requests(

@@ -247,6 +247,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE INDEX requests_instance_kind ON async_requests(instance_id, kind, seq);
          CREATE INDEX requests_in_flight ON async_requests(instance_id, status);",
     ),
+    (
+        6,
+        "CREATE INDEX jobs_state_seq ON jobs(state, seq);
+         CREATE TABLE instance_request_counts (
+             instance_id TEXT PRIMARY KEY REFERENCES instances(instance_id) ON DELETE CASCADE,
+             in_flight BIGINT NOT NULL);
+         INSERT INTO instance_request_counts (instance_id, in_flight)
+             SELECT instance_id, COUNT(*) FROM async_requests WHERE status = 'IN_PROGRESS' GROUP BY instance_id;",
+    ),
 ];
 
 pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {

@@ -755,21 +755,30 @@ impl OrgStructureStore for PgStore {
 impl JobStore for PgStore {
     async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
         let c = self.client().await?;
-        // SKIP LOCKED: several servers on one database each claim a different job, never the same.
-        let row = c
-            .query_opt(
-                &format!(
-                    "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $2, locked_until = $3
-                     WHERE id = (SELECT id FROM jobs
-                                 WHERE (state = 'pending' AND run_after <= $1) OR (state = 'running' AND locked_until < $1)
-                                 ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-                     RETURNING {}",
-                    sql::JOB_COLUMNS
-                ),
-                &[&now, &worker, &(now + lease_ms)],
-            )
-            .await
-            .map_err(map_err)?;
+        // SKIP LOCKED: several servers on one database each claim a different job, never the
+        // same. Pending-and-due first, then expired leases: each an indexed look-up.
+        let mut row = None;
+        for condition in [
+            "state = 'pending' AND run_after <= $1",
+            "state = 'running' AND locked_until < $1",
+        ] {
+            row = c
+                .query_opt(
+                    &format!(
+                        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $2, locked_until = $3
+                         WHERE id = (SELECT id FROM jobs WHERE {condition}
+                                     ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                         RETURNING {}",
+                        sql::JOB_COLUMNS
+                    ),
+                    &[&now, &worker, &(now + lease_ms)],
+                )
+                .await
+                .map_err(map_err)?;
+            if row.is_some() {
+                break;
+            }
+        }
         Ok(row.map(|r| job(&r)))
     }
 

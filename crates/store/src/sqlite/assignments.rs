@@ -101,6 +101,8 @@ fn finish(
         params![req.request_id, status, failure, now],
     )
     .map_err(map_err)?;
+    tx.execute(&numbered(sql::RELEASE_SLOT), [&req.instance_id])
+        .map_err(map_err)?;
     tx.execute(&numbered(FINISH_JOB), params![job_id, "done", now])
         .map_err(map_err)?;
     Ok(status.to_string())
@@ -133,10 +135,16 @@ impl AssignmentStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (r, j) = (request.clone(), job.clone());
         self.write(move |tx| {
-            let in_flight: i64 = tx
-                .query_row(&numbered(sql::IN_FLIGHT), [&r.instance_id], |x| x.get(0))
+            tx.execute(&numbered(sql::ENSURE_COUNTER), [&r.instance_id])
                 .map_err(map_err)?;
-            if in_flight >= max_in_flight {
+            if tx
+                .execute(
+                    &numbered(sql::TAKE_SLOT),
+                    params![r.instance_id, max_in_flight],
+                )
+                .map_err(map_err)?
+                == 0
+            {
                 return Ok(false);
             }
             tx.execute(
@@ -175,9 +183,17 @@ impl AssignmentStore for SqliteStore {
             request_id.to_string(),
         );
         self.read(move |c| {
-            prep(c, &format!("SELECT {} FROM async_requests WHERE instance_id = $1 AND kind = $2 AND request_id = $3", sql::REQUEST_COLUMNS))?
-                .query_row([i, k, r], request_from_row)
-                .optional()
+            // By the unique request id alone, so the unique index serves it; then the owner check.
+            let found = prep(
+                c,
+                &format!(
+                    "SELECT {} FROM async_requests WHERE request_id = $1",
+                    sql::REQUEST_COLUMNS
+                ),
+            )?
+            .query_row([r], request_from_row)
+            .optional()?;
+            Ok(found.filter(|x| x.instance_id == i && x.kind == k))
         })
         .await
     }

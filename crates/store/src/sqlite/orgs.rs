@@ -719,15 +719,27 @@ impl JobStore for SqliteStore {
     async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
         let worker = worker.to_string();
         self.write(move |tx| {
-            let id: Option<String> = tx
+            // Two indexed look-ups (pending and due, then expired leases) rather than one OR
+            // that would scan the table.
+            let due: Option<String> = tx
                 .query_row(
-                    "SELECT id FROM jobs WHERE (state = 'pending' AND run_after <= ?1)
-                        OR (state = 'running' AND locked_until < ?1) ORDER BY seq LIMIT 1",
+                    "SELECT id FROM jobs WHERE state = 'pending' AND run_after <= ?1 ORDER BY seq LIMIT 1",
                     [now],
                     |r| r.get(0),
                 )
                 .optional()
                 .map_err(map_err)?;
+            let id = match due {
+                Some(id) => Some(id),
+                None => tx
+                    .query_row(
+                        "SELECT id FROM jobs WHERE state = 'running' AND locked_until < ?1 ORDER BY seq LIMIT 1",
+                        [now],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(map_err)?,
+            };
             let Some(id) = id else { return Ok(None) };
             tx.query_row(
                 &format!(
