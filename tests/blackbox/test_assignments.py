@@ -235,6 +235,24 @@ def test_deleting_a_principal_or_disassociating_removes_assignments(world):
         instance_id=iid, principal_id=w["group"], principal_type="GROUP")).account_assignments == []
 
 
+def test_removing_an_account_removes_its_assignments(world):
+    from huaweicloudsdkorganizations.v1 import RemoveAccountRequest
+    w = world
+    ic, iid = w["ic"], w["iid"]
+    org = organizations(w["server"])
+    leaving = member_account(org, "leaving-account")
+    ps = ic.create_permission_set(CreatePermissionSetRequest(instance_id=iid, body=CreatePermissionSetReqBody(
+        name="Leaving"))).permission_set.permission_set_id
+    rid = assign(w, ps, w["user"], "USER", leaving).request_id
+    assert poll(lambda: ic.describe_account_assignment_creation_status(
+        DescribeAccountAssignmentCreationStatusRequest(instance_id=iid, request_id=rid)
+    ).account_assignment_creation_status).status == "SUCCEEDED"
+    org.remove_account(RemoveAccountRequest(account_id=leaving))
+    assert ic.list_account_assignments(ListAccountAssignmentsRequest(
+        instance_id=iid, account_id=leaving)).account_assignments == []
+    ic.delete_permission_set(DeletePermissionSetRequest(instance_id=iid, permission_set_id=ps))
+
+
 def test_in_flight_requests_are_bounded():
     server = new_server(env={"IIC_MAX_REQUESTS_IN_FLIGHT": "2", "IIC_ACCOUNT_CREATION_DELAY_MS": "0"})
     try:

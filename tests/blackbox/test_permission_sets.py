@@ -250,3 +250,33 @@ def test_tags(env):
         resource_type="identitycenter:other", resource_id=ps)), 400, "IIC.400", "resource_type")
     expect_error(lambda: c.list_tag_resources(ListTagResourcesRequest(
         resource_type=rt, resource_id="ps-0000000000000000")), 404, "IIC.1205")
+
+
+def test_operator_extends_the_system_policy_catalogue(tmp_path):
+    extra = tmp_path / "policies.json"
+    extra.write_text(json.dumps([{
+        "id": "0123456789abcdef0123456789abcdef", "kind": "policy", "name": "BillingReadOnly",
+        "description": "Read billing.",
+        "document": {"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["bss:*:get*"]}]}}]))
+    server = new_server(env={"IIC_SYSTEM_POLICIES_FILE": str(extra)})
+    try:
+        c = identity_center(server)
+        c.start_identity_center(StartIdentityCenterRequest())
+        iid = c.list_instances(ListInstancesRequest()).instances[0].instance_id
+        ps = create(c, iid, "Billing").permission_set_id
+        for pid in ("0123456789abcdef0123456789abcdef", FULL):
+            c.attach_managed_policy_to_permission_set(AttachManagedPolicyToPermissionSetRequest(
+                instance_id=iid, permission_set_id=ps,
+                body=AttachManagedPolicyToPermissionSetReqBody(managed_policy_id=pid)))
+        names = [p.policy_name for p in c.list_managed_policies_in_permission_set(
+            ListManagedPoliciesInPermissionSetRequest(instance_id=iid, permission_set_id=ps)
+        ).attached_managed_policies]
+        assert names == ["BillingReadOnly", "IdentityCenterFullAccess"]
+    finally:
+        server.stop()
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps([{"id": "x", "kind": "policy", "name": "Bad", "description": "",
+                                   "document": {"Version": "5.0", "Statement": []}}]))
+    with pytest.raises(RuntimeError) as info:
+        new_server(env={"IIC_SYSTEM_POLICIES_FILE": str(broken)})
+    assert "Statement" in str(info.value)
