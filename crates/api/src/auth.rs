@@ -12,6 +12,7 @@ use iic_domain::crypto::ct_eq;
 use iic_domain::signing::{self, AuthorizationParseError};
 use iic_domain::ApiError;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -117,7 +118,9 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::en
             "the signed header {missing} is not present in the request"
         ))
     })?;
-    let expected = signing::signature(&key.secret, &signing::string_to_sign(date, &canonical));
+    let expected = key
+        .signing_key
+        .sign(&signing::string_to_sign(date, &canonical));
     if !ct_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
         return Err(ApiError::unauthenticated(
             "verify aksk signature fail: the signature does not match the request (check the secret key, and that method, path, query, signed headers and body are sent as signed)",
@@ -135,7 +138,7 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::en
     check_security_token(&key, headers, signed_headers)?;
     check_identity_headers(&key, headers)?;
     Ok(Caller {
-        access_key: key.access_key.clone(),
+        access_key: Arc::clone(&key.access_key),
         account: key.account.clone(),
         temporary: key.security_token_sha256.is_some(),
     })

@@ -20,10 +20,10 @@ pub struct AccountInfo {
     pub projects: Vec<Project>,
 }
 
-/// A usable access key: its secret in clear (memory only) and its account.
+/// A usable access key: its signing key (memory only) and its account.
 pub struct ResolvedKey {
-    pub access_key: String,
-    pub secret: Vec<u8>,
+    pub access_key: Arc<str>,
+    pub signing_key: iic_domain::signing::SigningKey,
     pub account: Arc<AccountInfo>,
     pub security_token_sha256: Option<Vec<u8>>,
     /// Unix ms; only temporary keys expire.
@@ -43,7 +43,7 @@ impl std::fmt::Debug for ResolvedKey {
 /// The authenticated caller of one request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub access_key: String,
+    pub access_key: Arc<str>,
     pub account: Arc<AccountInfo>,
     pub temporary: bool,
 }
@@ -104,8 +104,8 @@ impl CallerCache {
         };
         let projects = store.list_projects(&account.id).await?;
         let resolved = Arc::new(ResolvedKey {
-            access_key: cred.access_key,
-            secret,
+            access_key: Arc::from(cred.access_key.as_str()),
+            signing_key: iic_domain::signing::SigningKey::new(&secret),
             account: Arc::new(AccountInfo {
                 closed: account.status == "suspended",
                 id: account.id,

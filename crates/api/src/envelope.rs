@@ -14,10 +14,6 @@ use iic_store::StoreError;
 #[derive(Clone)]
 pub struct RawBody(pub Bytes);
 
-/// The id of the request, also sent as `X-Request-Id`.
-#[derive(Clone)]
-pub struct RequestId(pub String);
-
 /// A failed request, as handlers return it. The body is rendered by the pipeline, which knows the
 /// request id.
 #[derive(Debug)]
@@ -83,7 +79,7 @@ pub fn render_error(
         let ctx = AuthorizationContext {
             request_id: request_id.to_string(),
             account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),
-            access_key: caller.map(|c| c.access_key.clone()).unwrap_or_default(),
+            access_key: caller.map(|c| c.access_key.to_string()).unwrap_or_default(),
             action: denial.action.clone(),
             method: method.to_string(),
             path: path.to_string(),

@@ -1,6 +1,6 @@
 //! The outer request pipeline: request id, body limit, panic guard, error envelope, access log.
 
-use crate::envelope::{render_error, Failure, RawBody, RequestId};
+use crate::envelope::{render_error, Failure, RawBody};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,9 +16,11 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     let started = Instant::now();
     let request_id = iic_domain::ids::hex32();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // A Uri clone shares its bytes: no copy of the path per request.
+    let uri = req.uri().clone();
+    let path = uri.path();
 
-    let mut resp = match read_body(&state, req, &request_id).await {
+    let mut resp = match read_body(&state, req).await {
         Ok(req) => AssertUnwindSafe(next.run(req))
             .catch_unwind()
             .await
@@ -28,7 +30,7 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
             }),
         Err(failure) => failure.into_response(),
     };
-    render_error(&state, &mut resp, &request_id, &method, &path);
+    render_error(&state, &mut resp, &request_id, &method, path);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -43,7 +45,7 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     resp
 }
 
-async fn read_body(state: &AppState, req: Request, request_id: &str) -> Result<Request, Failure> {
+async fn read_body(state: &AppState, req: Request) -> Result<Request, Failure> {
     let limit = state.limits.max_body_bytes;
     let declared = req
         .headers()
@@ -64,6 +66,5 @@ async fn read_body(state: &AppState, req: Request, request_id: &str) -> Result<R
         }
     })?;
     parts.extensions.insert(RawBody(bytes.clone()));
-    parts.extensions.insert(RequestId(request_id.to_string()));
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }

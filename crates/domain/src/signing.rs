@@ -175,6 +175,35 @@ pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
     )
 }
 
+/// A secret key made ready for signing: the HMAC key schedule is computed once per key, not per
+/// request.
+#[derive(Clone)]
+pub struct SigningKey(hmac::Hmac<sha2::Sha256>);
+
+impl SigningKey {
+    pub fn new(secret_key: &[u8]) -> SigningKey {
+        use hmac::Mac;
+        match <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret_key) {
+            Ok(mac) => SigningKey(mac),
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        }
+    }
+
+    /// Lower-case hex HMAC-SHA256 of the string to sign.
+    pub fn sign(&self, string_to_sign: &str) -> String {
+        use hmac::Mac;
+        let mut mac = self.0.clone();
+        mac.update(string_to_sign.as_bytes());
+        crate::crypto::to_hex(&mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(..)")
+    }
+}
+
 /// Lower-case hex HMAC-SHA256 of the string to sign, keyed with the secret key.
 pub fn signature(secret_key: &[u8], string_to_sign: &str) -> String {
     crate::crypto::to_hex(&hmac_sha256(secret_key, string_to_sign.as_bytes()))
@@ -397,6 +426,13 @@ mod tests {
             signature(SK.as_bytes(), &string_to_sign(DATE, &creq)),
             "3763abf37c97eb7b312df4d7c16fc58a38f8158fa4fdc0ed6f17c82a0fa2735e"
         );
+    }
+
+    #[test]
+    fn signing_key_matches_the_one_shot_signature() {
+        let k = SigningKey::new(SK.as_bytes());
+        assert_eq!(k.sign("abc"), signature(SK.as_bytes(), "abc"));
+        assert_eq!(k.sign("abc"), k.sign("abc"), "the key is reusable");
     }
 
     #[test]
