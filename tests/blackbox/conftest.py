@@ -12,11 +12,11 @@ from iic_harness import new_server  # noqa: E402
 def server():
     s = new_server()
     yield s
-    s.stop()
+    s.close()
 
 
 @pytest.fixture()
 def fresh_server():
     s = new_server()
     yield s
-    s.stop()
+    s.close()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -88,6 +89,11 @@ class Server:
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
 
+    def close(self):
+        """Stops the server for good and drops its PostgreSQL schema, if it has one."""
+        self.stop()
+        drop_schema(self)
+
     def restart(self):
         self.stop()
         return self.start()
@@ -101,7 +107,28 @@ class Server:
 
 
 def new_server(env=None):
-    return Server(data_dir=tempfile.mkdtemp(prefix="iic-blackbox-"), env=dict(env or {})).start()
+    """A fresh server. With IIC_BLACKBOX_BACKEND=postgres (and IIC_TEST_POSTGRES_URL) it keeps its
+    data in a PostgreSQL schema of its own, dropped when the server stops."""
+    env = dict(env or {})
+    if os.environ.get("IIC_BLACKBOX_BACKEND") == "postgres" and "IIC_DATABASE_URL" not in env:
+        url = os.environ["IIC_TEST_POSTGRES_URL"]
+        env["IIC_DATABASE_URL"] = url
+        env["IIC_DATABASE_SCHEMA"] = "iic_bb_" + uuid.uuid4().hex[:12]
+    server = Server(data_dir=tempfile.mkdtemp(prefix="iic-blackbox-"), env=env)
+    try:
+        return server.start()
+    except Exception:
+        server.stop()
+        drop_schema(server)
+        raise
+
+
+def drop_schema(server):
+    schema = server.env.get("IIC_DATABASE_SCHEMA")
+    if schema and server.env.get("IIC_DATABASE_URL", "").startswith("postgres"):
+        import psycopg
+        with psycopg.connect(server.env["IIC_DATABASE_URL"], autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def sdk_date(offset_seconds=0):
@@ -146,3 +173,23 @@ def iic_cli(server, *args):
     if out.returncode != 0:
         raise RuntimeError(f"iic {' '.join(args)} failed: {out.stderr}")
     return json.loads(out.stdout)
+
+
+def stored_bytes(server, tables):
+    """Everything the server stored in `tables`, as bytes: to check what is (not) kept in clear."""
+    url = server.env.get("IIC_DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+        schema = server.env["IIC_DATABASE_SCHEMA"]
+        out = b""
+        with psycopg.connect(url, autocommit=True) as conn:
+            for t in tables:
+                for row in conn.execute(f"SELECT t::text FROM {schema}.{t} t"):
+                    out += row[0].encode()
+        return out
+    out = b""
+    for name in ("iic.db", "iic.db-wal"):
+        path = os.path.join(server.data_dir, name)
+        if os.path.exists(path):
+            out += open(path, "rb").read()
+    return out

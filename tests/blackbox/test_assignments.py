@@ -86,7 +86,7 @@ def world():
     accounts = [member_account(org, "prod-account"), member_account(org, "dev-account")]
     yield dict(server=server, ic=ic, iid=ins.instance_id, sid=ins.identity_store_id, store=store,
                user=user, group=group, accounts=accounts)
-    server.stop()
+    server.close()
 
 
 def assign(w, ps, principal, ptype, account):
@@ -277,4 +277,4 @@ def test_in_flight_requests_are_bounded():
             instance_id=ins.instance_id)).permission_sets_provisioning_status
         assert len(statuses) == outcomes.count("ok"), "a refused request leaves nothing behind"
     finally:
-        server.stop()
+        server.close()

@@ -32,11 +32,11 @@ def crash_env(request):
         env.update({"IIC_DATABASE_URL": PG_URL, "IIC_DATABASE_SCHEMA": schema})
     server = new_server(env)
     yield server
-    server.stop()
+    server.close()
     if schema:
         import psycopg
         with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def test_account_creations_finish_after_sigkill(crash_env):
@@ -75,11 +75,11 @@ def assignment_crash_env(request):
         env.update({"IIC_DATABASE_URL": PG_URL, "IIC_DATABASE_SCHEMA": schema})
     server = new_server(env)
     yield server
-    server.stop()
+    server.close()
     if schema:
         import psycopg
         with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def test_500_assignment_creations_finish_after_sigkill(assignment_crash_env):

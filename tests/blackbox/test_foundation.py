@@ -15,7 +15,7 @@ from huaweicloudsdkidentitycenter.v1 import (
     ListIdentityStoreAssociationRequest, ListInstancesRequest, RegisterRegionReqBody,
     RegisterRegionRequest, StartIdentityCenterRequest)
 
-from iic_harness import sdk_date, send, signed
+from iic_harness import sdk_date, send, signed, stored_bytes
 from sdk_clients import identity_center
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -55,7 +55,8 @@ def test_bootstrap_credentials_file(server):
     assert set(creds) == {"access_key", "secret_key", "account_id", "project_id", "region"}
     assert HEX32.match(creds["account_id"]) and HEX32.match(creds["project_id"])
     assert creds["region"] == "cn-north-4"
-    db = open(os.path.join(server.data_dir, "iic.db"), "rb").read()
+    db = stored_bytes(server, ["credentials"])
+    assert db, "the store holds the credential"
     assert creds["secret_key"].encode() not in db, "the secret key must not be stored in clear"
 
 

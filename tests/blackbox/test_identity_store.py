@@ -22,7 +22,7 @@ from huaweicloudsdkidentitycenterstore.v1 import (
     UpdatePasswordPolicyRequest, UpdatePwdModeReqBody, UpdateUserReqBody, UpdateUserRequest,
     VerifyEmailRequest)
 
-from iic_harness import new_server
+from iic_harness import new_server, stored_bytes
 from sdk_clients import identity_store, started_store_id
 
 ID = re.compile(r"^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -33,7 +33,7 @@ def env():
     server = new_server()
     sid = started_store_id(server)
     yield server, identity_store(server), sid
-    server.stop()
+    server.close()
 
 
 def expect_error(fn, status_code, code, *fragments):
@@ -85,9 +85,7 @@ def test_create_user_with_otp_returns_the_password_once(env):
     assert u.created_by == server.creds["account_id"] and u.created_at > 0
     assert u.updated_at >= u.created_at
     assert not hasattr(u, "password") or getattr(u, "password", None) is None
-    db = open(os.path.join(server.data_dir, "iic.db"), "rb").read()
-    db += open(os.path.join(server.data_dir, "iic.db-wal"), "rb").read() \
-        if os.path.exists(os.path.join(server.data_dir, "iic.db-wal")) else b""
+    db = stored_bytes(server, ["users"])
     assert r.password.encode() not in db, "the one-time password is stored only hashed"
     assert b"$argon2id$" in db
 
@@ -203,7 +201,7 @@ def test_paging_through_250_users_reaches_each_once():
                                                            marker="f" * 24)), 400, "IIC.400",
                      "marker")
     finally:
-        server.stop()
+        server.close()
 
 
 def test_update_user_operations(env):
@@ -374,7 +372,7 @@ def test_a_user_belongs_to_at_most_1000_groups():
         summary = c.get_identity_store_summary(GetIdentityStoreSummaryRequest(identity_store_id=sid))
         assert (summary.users, summary.groups) == (1, 1001)
     finally:
-        server.stop()
+        server.close()
 
 
 # --- password policy and summary ------------------------------------------------------------
@@ -433,4 +431,4 @@ def test_quota_is_enforced_and_configurable():
         s = c.get_identity_store_summary(GetIdentityStoreSummaryRequest(identity_store_id=sid))
         assert (s.users, s.users_quota, s.groups, s.groups_quota) == (2, 2, 1, 1)
     finally:
-        server.stop()
+        server.close()

@@ -34,7 +34,7 @@ IC = "service.IdentityCenter"
 def env():
     server = new_server()
     yield server, organizations(server)
-    server.stop()
+    server.close()
 
 
 def expect_error(fn, status_code, code, *fragments):
@@ -308,7 +308,7 @@ def test_create_and_delete_an_organization():
         expect_error(lambda: as_loner.show_organization(ShowOrganizationRequest()), 404,
                      "Organizations.404")
     finally:
-        server.stop()
+        server.close()
 
 
 def test_a_member_cannot_manage_the_organization(env):

@@ -41,7 +41,7 @@ def env():
     c.start_identity_center(StartIdentityCenterRequest())
     iid = c.list_instances(ListInstancesRequest()).instances[0].instance_id
     yield server, c, iid
-    server.stop()
+    server.close()
 
 
 def expect_error(fn, status_code, code, *fragments):
@@ -225,7 +225,7 @@ def test_policy_limit_and_set_quota_are_enforced_and_configurable():
         s = c.get_permission_set_summary(GetPermissionSetSummaryRequest(instance_id=iid))
         assert (s.permission_sets, s.permission_sets_quota, s.permission_policy_count_quota) == (2, 2, 3)
     finally:
-        server.stop()
+        server.close()
 
 
 def test_tags(env):
@@ -273,7 +273,7 @@ def test_operator_extends_the_system_policy_catalogue(tmp_path):
         ).attached_managed_policies]
         assert names == ["BillingReadOnly", "IdentityCenterFullAccess"]
     finally:
-        server.stop()
+        server.close()
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps([{"id": "x", "kind": "policy", "name": "Bad", "description": "",
                                    "document": {"Version": "5.0", "Statement": []}}]))

@@ -403,12 +403,31 @@ async fn assignments(
             format!("iic_bench_{}", std::process::id()),
         ));
     }
+    let schema = format!("iic_bench_{}", std::process::id());
     let iic = Iic::start_with(&iic_bin, &env).await?;
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let outcome = assignments_on(&iic, &args, users, accounts, database_url.is_some()).await;
+    drop(iic);
+    if let Some(url) = &database_url {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    outcome
+}
+
+async fn assignments_on(
+    iic: &Iic,
+    args: &Args,
+    users: usize,
+    accounts: usize,
+    on_postgres: bool,
+) -> Result<(), String> {
+    let backend = if on_postgres { "PostgreSQL" } else { "SQLite" };
     // The world: users, member accounts, one permission set.
     let create_users = Arc::new(CreateUsers::new(
         iic.creds.clone(),
@@ -434,7 +453,7 @@ async fn assignments(
             format!("limit=100&marker={marker}")
         };
         let page = call(
-            &iic,
+            iic,
             "GET",
             &format!("/v1/identity-stores/{}/users", iic.identity_store_id),
             &q,
@@ -468,7 +487,7 @@ async fn assignments(
     }
     for i in 0..accounts {
         call(
-            &iic,
+            iic,
             "POST",
             "/v1/organizations/accounts",
             "",
@@ -479,7 +498,7 @@ async fn assignments(
     let deadline = Instant::now() + Duration::from_secs(120);
     let account_ids = loop {
         let listed = call(
-            &iic,
+            iic,
             "GET",
             "/v1/organizations/accounts",
             "limit=2000",
@@ -507,7 +526,7 @@ async fn assignments(
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let set = call(
-        &iic,
+        iic,
         "POST",
         &format!("/v1/instances/{}/permission-sets", iic.instance_id),
         "",
@@ -551,7 +570,7 @@ async fn assignments(
     );
     loop {
         let pending = call(
-            &iic,
+            iic,
             "GET",
             &statuses,
             "limit=1&status=IN_PROGRESS",
@@ -571,7 +590,7 @@ async fn assignments(
     }
     let all_done = started.elapsed();
     let failed = call(
-        &iic,
+        iic,
         "GET",
         &statuses,
         "limit=100&status=FAILED",
@@ -582,7 +601,7 @@ async fn assignments(
         .as_array()
         .map_or(0, Vec::len);
     let succeeded_sample = call(
-        &iic,
+        iic,
         "GET",
         &statuses,
         "limit=1&status=SUCCEEDED",
