@@ -18,6 +18,48 @@ const READERS: usize = 4;
 
 pub struct SqliteStore {
     inner: Arc<Pool>,
+    /// Instances by organization. The embedded database belongs to this one process (operator
+    /// commands write credentials only), so every instance write passes here and invalidates it.
+    pub(crate) instances: InstanceCache,
+}
+
+/// A read-through cache of each organization's instances, with a generation counter so that a
+/// load racing a write never stores what the write replaced.
+#[derive(Default)]
+pub(crate) struct InstanceCache {
+    map: parking_lot::RwLock<
+        std::collections::HashMap<String, Arc<Vec<iic_domain::instance::Instance>>>,
+    >,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl InstanceCache {
+    pub(crate) fn get(&self, org: &str) -> Option<Arc<Vec<iic_domain::instance::Instance>>> {
+        self.map.read().get(org).cloned()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a loaded list unless a write happened since `generation` was read.
+    pub(crate) fn put(
+        &self,
+        org: &str,
+        generation: u64,
+        list: Arc<Vec<iic_domain::instance::Instance>>,
+    ) {
+        let mut map = self.map.write();
+        if self.generation.load(Ordering::Acquire) == generation {
+            map.insert(org.to_string(), list);
+        }
+    }
+
+    pub(crate) fn invalidate(&self) {
+        let mut map = self.map.write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        map.clear();
+    }
 }
 
 struct Pool {
@@ -87,6 +129,7 @@ impl SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(map_err)?;
             Ok(SqliteStore {
+                instances: InstanceCache::default(),
                 inner: Arc::new(Pool {
                     writer: Mutex::new(writer),
                     readers,

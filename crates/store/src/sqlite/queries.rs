@@ -317,7 +317,7 @@ impl InstanceStore for SqliteStore {
         instance: &Instance,
     ) -> StoreResult<(Instance, bool)> {
         let i = instance.clone();
-        self.write(move |tx| {
+        let out = self.write(move |tx| {
             let existing = tx
                 .query_row(
                     &format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE organization_id = $1 AND region = $2"),
@@ -346,7 +346,9 @@ impl InstanceStore for SqliteStore {
             .map_err(map_err)?;
             Ok((created, true))
         })
-        .await
+        .await;
+        self.instances.invalidate();
+        out
     }
 
     async fn get_instance(&self, instance_id: &str) -> StoreResult<Option<Instance>> {
@@ -367,65 +369,86 @@ impl InstanceStore for SqliteStore {
         after_seq: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<Instance>> {
-        let org = organization_id.to_string();
-        self.read(move |c| {
-            c.prepare_cached(&format!(
-                "SELECT {INSTANCE_COLUMNS} FROM instances
-                 WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
-            ))?
-            .query_map(
-                params![org, after_seq.unwrap_or(0), limit],
-                instance_from_row,
-            )?
-            .collect()
-        })
-        .await
+        // An organization has one instance per region: the whole list is small, and cached.
+        let all = match self.instances.get(organization_id) {
+            Some(all) => all,
+            None => {
+                let generation = self.instances.generation();
+                let org = organization_id.to_string();
+                let loaded = Arc::new(
+                    self.read(move |c| {
+                        c.prepare_cached(&format!(
+                            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE organization_id = $1 ORDER BY seq"
+                        ))?
+                        .query_map([org], instance_from_row)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .await?,
+                );
+                self.instances
+                    .put(organization_id, generation, loaded.clone());
+                loaded
+            }
+        };
+        let after = after_seq.unwrap_or(0);
+        Ok(all
+            .iter()
+            .filter(|i| i.seq > after)
+            .take(limit.max(0) as usize)
+            .cloned()
+            .collect())
     }
 
     async fn set_alias(&self, instance_id: &str, alias: &str) -> StoreResult<SetAliasOutcome> {
         let (id, alias) = (instance_id.to_string(), alias.to_string());
-        self.write(move |tx| {
-            let current: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT alias FROM instances WHERE instance_id = $1",
-                    [&id],
-                    |r| r.get(0),
+        let out = self
+            .write(move |tx| {
+                let current: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT alias FROM instances WHERE instance_id = $1",
+                        [&id],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(map_err)?;
+                match current {
+                    None => return Ok(SetAliasOutcome::NoSuchInstance),
+                    Some(Some(_)) => return Ok(SetAliasOutcome::AlreadySet),
+                    Some(None) => {}
+                }
+                let taken: bool = tx
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM instances WHERE alias = $1)",
+                        [&alias],
+                        |r| r.get(0),
+                    )
+                    .map_err(map_err)?;
+                if taken {
+                    return Ok(SetAliasOutcome::Taken);
+                }
+                tx.execute(
+                    "UPDATE instances SET alias = $1 WHERE instance_id = $2",
+                    params![alias, id],
                 )
-                .optional()
                 .map_err(map_err)?;
-            match current {
-                None => return Ok(SetAliasOutcome::NoSuchInstance),
-                Some(Some(_)) => return Ok(SetAliasOutcome::AlreadySet),
-                Some(None) => {}
-            }
-            let taken: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM instances WHERE alias = $1)",
-                    [&alias],
-                    |r| r.get(0),
-                )
-                .map_err(map_err)?;
-            if taken {
-                return Ok(SetAliasOutcome::Taken);
-            }
-            tx.execute(
-                "UPDATE instances SET alias = $1 WHERE instance_id = $2",
-                params![alias, id],
-            )
-            .map_err(map_err)?;
-            Ok(SetAliasOutcome::Set)
-        })
-        .await
+                Ok(SetAliasOutcome::Set)
+            })
+            .await;
+        self.instances.invalidate();
+        out
     }
 
     async fn delete_instances(&self, organization_id: &str) -> StoreResult<u64> {
         let org = organization_id.to_string();
-        self.write(move |tx| {
-            tx.execute("DELETE FROM instances WHERE organization_id = $1", [org])
-                .map(|n| n as u64)
-                .map_err(map_err)
-        })
-        .await
+        let out = self
+            .write(move |tx| {
+                tx.execute("DELETE FROM instances WHERE organization_id = $1", [org])
+                    .map(|n| n as u64)
+                    .map_err(map_err)
+            })
+            .await;
+        self.instances.invalidate();
+        out
     }
 
     async fn register_region(&self, organization_id: &str, region_id: &str) -> StoreResult<bool> {
