@@ -94,6 +94,7 @@ suite!(
     instances_page_by_keyset,
     alias_outcomes,
     delete_instances_removes_them,
+    instance_list_follows_every_write,
     regions_register_once,
     meta_keeps_the_first_value,
     concurrent_instance_creation_yields_one,
@@ -405,6 +406,28 @@ async fn delete_instances_removes_them(store: DynStore) {
     assert_eq!(store.delete_instances(org).await.expect("delete"), 1);
     assert_eq!(store.get_instance(&a.instance_id).await.expect("get"), None);
     assert_eq!(store.delete_instances(org).await.expect("again"), 0);
+}
+
+async fn instance_list_follows_every_write(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = &b.organization.id;
+    let list =
+        |s: DynStore, o: String| async move { s.list_instances(&o, None, 10).await.expect("list") };
+    assert!(list(store.clone(), org.clone()).await.is_empty());
+    let (a, _) = store
+        .create_instance_if_absent(&instance(org, "r1"))
+        .await
+        .expect("a");
+    assert_eq!(list(store.clone(), org.clone()).await, vec![a.clone()]);
+    store
+        .set_alias(&a.instance_id, "after-read")
+        .await
+        .expect("alias");
+    let listed = list(store.clone(), org.clone()).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].alias.as_deref(), Some("after-read"));
+    store.delete_instances(org).await.expect("delete");
+    assert!(list(store.clone(), org.clone()).await.is_empty());
 }
 
 async fn regions_register_once(store: DynStore) {
