@@ -19,3 +19,7 @@ fn main() -> Result<(), String> {
             axum::serve(listener, app).await.map_err(|e| e.to_string())
         })
 }
+
+/// The same allocator as `iic`, so that the ratio compares servers, not allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
