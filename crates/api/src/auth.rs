@@ -93,16 +93,10 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::en
         .get::<RawBody>()
         .map(|b| b.0.as_ref())
         .unwrap_or_default();
-    let payload_hash = match header(headers, "x-sdk-content-sha256") {
-        Some(v)
-            if !body.is_empty()
-                && signed_headers
-                    .split(';')
-                    .any(|h| h == "x-sdk-content-sha256") =>
-        {
-            v.to_string()
-        }
-        _ => signing::payload_hash(body),
+    let payload_hash = if unsigned_payload_allowed(headers, signed_headers, body) {
+        UNSIGNED_PAYLOAD.to_string()
+    } else {
+        signing::payload_hash(body)
     };
     let uri = &req.uri;
     let canonical = signing::canonical_request(
@@ -142,6 +136,24 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::en
         account: key.account.clone(),
         temporary: key.security_token_sha256.is_some(),
     })
+}
+
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// The SDK signs `UNSIGNED-PAYLOAD` instead of the body's hash only for a body that is not JSON
+/// (multipart, octet-stream, forms). A JSON body is always covered by the signature, whatever an
+/// `X-Sdk-Content-Sha256` header claims: the hash is computed here, never taken from the request.
+fn unsigned_payload_allowed(headers: &HeaderMap, signed_headers: &str, body: &[u8]) -> bool {
+    let json_like = header(headers, "content-type").is_none_or(|t| {
+        let t = t.trim_start().to_ascii_lowercase();
+        t.starts_with("application/json") || t.starts_with("application/bson")
+    });
+    !body.is_empty()
+        && !json_like
+        && header(headers, "x-sdk-content-sha256") == Some(UNSIGNED_PAYLOAD)
+        && signed_headers
+            .split(';')
+            .any(|h| h == "x-sdk-content-sha256")
 }
 
 fn check_security_token(

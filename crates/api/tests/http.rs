@@ -135,6 +135,7 @@ fn signed(
         ("X-Domain-Id", account),
         ("X-Sdk-Date", &date),
     ];
+    headers.retain(|(name, _)| !extra.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)));
     headers.extend_from_slice(extra);
     let auth = authorization_for(ak, sk, method, path, query, &headers, body.as_bytes());
     let mut b = Request::builder().method(method).uri(path_and_query);
@@ -340,6 +341,40 @@ async fn signed_headers_must_cover_host_and_date() {
         b["error_msg"].as_str().unwrap_or("").contains("host"),
         "{b}"
     );
+}
+
+#[tokio::test]
+async fn a_json_body_is_always_covered_by_the_signature() {
+    let f = fixture().await;
+    let unsigned = [("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD")];
+    let req = signed(
+        "POST",
+        "/v1/instances/ins-0000000000000000/alias",
+        r#"{"alias": "acme"}"#,
+        &f.management,
+        &unsigned,
+    );
+    let (s, b, _) = call(&f.app, req).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert!(
+        b["error_msg"].as_str().unwrap_or("").contains("signature"),
+        "{b}"
+    );
+    // The SDK's own case: a body that is not JSON may be signed as UNSIGNED-PAYLOAD.
+    let req = signed(
+        "POST",
+        "/v1/instances/ins-0000000000000000/alias",
+        "alias=acme",
+        &f.management,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD"),
+        ],
+    );
+    let (s, b, _) = call(&f.app, req).await;
+    // Authenticated; then refused by the operation, which takes JSON only.
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["error_code"], "IIC.400");
 }
 
 #[tokio::test]

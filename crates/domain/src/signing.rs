@@ -261,6 +261,18 @@ pub fn format_sdk_date(unix_secs: i64) -> String {
 /// Client side: signs a request the way the SDK does and returns the Authorization value.
 /// `headers` are (name, value) pairs that will be sent, `Host` and `X-Sdk-Date` included;
 /// `raw_query` is the query as sent (the SDK sends it already canonical).
+/// The payload hash a client signs: an `X-Sdk-Content-Sha256` value verbatim for a non-empty
+/// body, else the body's SHA-256.
+fn client_payload_hash(headers: &[(&str, &str)], body: &[u8]) -> String {
+    match headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-sdk-content-sha256"))
+    {
+        Some((_, v)) if !body.is_empty() => v.to_string(),
+        _ => payload_hash(body),
+    }
+}
+
 pub fn authorization_for(
     access_key: &str,
     secret_key: &str,
@@ -295,7 +307,7 @@ pub fn authorization_for(
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| *v)
         },
-        &payload_hash(body),
+        &client_payload_hash(headers, body),
     )
     .unwrap_or_default();
     let sig = signature(secret_key.as_bytes(), &string_to_sign(date, &creq));
