@@ -98,10 +98,12 @@ class Server:
         self.stop()
         return self.start()
 
-    def log(self):
+    def log(self, tail=5000):
+        """The server's output: its last `tail` characters, or all of it with tail=None."""
         try:
             with open(self.log_path, errors="replace") as f:
-                return f.read()[-5000:]
+                text = f.read()
+                return text if tail is None else text[-tail:]
         except OSError:
             return ""
 

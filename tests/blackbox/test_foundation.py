@@ -5,6 +5,7 @@ import json
 import os
 import re
 import stat
+import time
 
 import pytest
 import requests
@@ -219,6 +220,23 @@ def test_error_envelope_shape_and_request_id(server):
     assert set(j) == {"error_code", "error_msg", "request_id"}
     assert j["request_id"] == r.headers["X-Request-Id"]
     assert j["error_msg"].startswith("Bad Request: ")
+
+
+def test_every_request_has_one_access_log_line(server):
+    url, headers, body = signed(server, "GET", "/v1/instances", query={"limit": 0})
+    r = send("GET", url, headers, body)
+    rid = r.headers["X-Request-Id"]
+    line = None
+    for _ in range(50):  # lines are written in batches every 100 ms
+        line = next((l for l in server.log().splitlines() if rid in l), None)
+        if line:
+            break
+        time.sleep(0.05)
+    assert line, "no access-log line names the request id"
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z  INFO iic::access: ", line), line
+    assert "method=GET path=/v1/instances status=400 latency_us=" in line, line
+    assert line.endswith(f"request_id={rid}"), line
+    assert server.creds["secret_key"] not in server.log(tail=None)
 
 
 def test_unknown_route_and_wrong_method(server):

@@ -12,6 +12,9 @@ use iic_domain::ApiError;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+/// The tracing target of the one line logged per request.
+pub const ACCESS_LOG_TARGET: &str = "iic::access";
+
 pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = iic_domain::ids::hex32();
@@ -35,12 +38,12 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
         resp.headers_mut().insert("x-request-id", v);
     }
     tracing::info!(
-        target: "iic::access",
-        %method,
-        %path,
-        status = resp.status().as_u16(),
+        target: ACCESS_LOG_TARGET,
+        method = method.as_str(),
+        path,
+        status = resp.status().as_u16() as u64,
         latency_us = started.elapsed().as_micros() as u64,
-        %request_id,
+        request_id = request_id.as_str(),
     );
     resp
 }

@@ -34,6 +34,23 @@ impl BatchedStderr {
         (sink.clone(), FlushGuard { sink, thread })
     }
 
+    /// Adds bytes to the batch; writes the batch out once it is large.
+    pub fn append(&self, data: &[u8]) {
+        let full = {
+            let mut buf = self.buf.lock();
+            buf.extend_from_slice(data);
+            buf.len() >= FLUSH_BYTES
+        };
+        if full {
+            self.write_out();
+        }
+    }
+
+    #[cfg(test)]
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.buf.lock())
+    }
+
     pub fn write_out(&self) {
         let pending = std::mem::take(&mut *self.buf.lock());
         if !pending.is_empty() {
@@ -61,14 +78,7 @@ impl Drop for FlushGuard {
 
 impl Write for BatchedStderr {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let full = {
-            let mut buf = self.buf.lock();
-            buf.extend_from_slice(data);
-            buf.len() >= FLUSH_BYTES
-        };
-        if full {
-            self.write_out();
-        }
+        self.append(data);
         Ok(data.len())
     }
 

@@ -1,5 +1,6 @@
 //! The `iic` binary.
 
+mod access_log;
 mod bootstrap;
 mod config;
 mod keys;
@@ -47,20 +48,29 @@ enum Command {
 }
 
 /// Logs go to stderr in batches (see `log_writer`); the returned guard writes the rest at exit.
+/// The access log has its own formatter (see `access_log`); `IIC_LOG` filters both.
 fn init_logging(config: &Config) -> log_writer::FlushGuard {
     use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let (writer, guard) = log_writer::BatchedStderr::start();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let general = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(writer);
-    if config.log_json {
-        builder.json().init();
+        .with_writer(writer.clone());
+    let general = if config.log_json {
+        general.json().boxed()
     } else {
-        builder.init();
-    }
+        general.boxed()
+    };
+    let not_access = tracing_subscriber::filter::filter_fn(|m| m.target() != access_log::TARGET);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(general.with_filter(not_access))
+        .with(access_log::AccessLog::new(writer, config.log_json))
+        .init();
     guard
 }
 
