@@ -4,6 +4,8 @@ driven through the official Python SDK against the real binary."""
 import json
 import os
 import re
+import signal
+import socket
 import stat
 import time
 
@@ -124,6 +126,24 @@ def test_restart_keeps_instance_status_and_credentials(fresh_server):
     c = identity_center(fresh_server)
     assert status(c) == "ENABLED"
     assert [i.instance_id for i in instances(c).instances] == [before]
+
+
+def test_sigterm_finishes_a_request_in_flight(fresh_server):
+    url, headers, body = signed(fresh_server, "POST", "/v1/register-regions",
+                                body={"region_id": "cn-north-4"})
+    path = url.split(str(fresh_server.port), 1)[1]
+    head = f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", fresh_server.port), timeout=10) as conn:
+        conn.sendall(head.encode() + body[:5])  # the request is now in flight
+        time.sleep(0.2)
+        fresh_server.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert fresh_server.proc.poll() is None, "the server waits for the request in flight"
+        conn.sendall(body[5:])
+        answer = conn.recv(65536).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 200"), answer
+    assert fresh_server.proc.wait(timeout=20) == 0
 
 
 def test_list_instances_bad_limit_and_marker(server):

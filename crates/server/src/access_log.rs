@@ -104,6 +104,12 @@ impl Fields<'_> {
         self.first = false;
     }
 
+    fn number(&mut self, field: &Field, value: impl itoa::Integer) {
+        self.key(field);
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
     fn string(&mut self, value: &str) {
         if self.json {
             json_string(self.out, value);
@@ -120,15 +126,11 @@ impl Visit for Fields<'_> {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self.number(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field);
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        self.number(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
