@@ -4,6 +4,7 @@ use crate::caller::{Caller, ResolvedKey};
 use crate::envelope::RawBody;
 use crate::state::AppState;
 use axum::extract::{Request, State};
+use axum::http::header::{AsHeaderName, HeaderName, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::middleware::Next;
@@ -14,9 +15,16 @@ use iic_domain::ApiError;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+// Known names, so that a look-up hashes a ready name instead of parsing a string first.
+const X_SDK_DATE: HeaderName = HeaderName::from_static("x-sdk-date");
+const X_SDK_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-sdk-content-sha256");
+const X_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-security-token");
+const X_DOMAIN_ID: HeaderName = HeaderName::from_static("x-domain-id");
+const X_PROJECT_ID: HeaderName = HeaderName::from_static("x-project-id");
 
 /// Middleware on every signed route: verifies the signature and puts the [`Caller`] into the
 /// request's extensions.
@@ -43,7 +51,7 @@ pub async fn verify_signature(State(state): State<AppState>, req: Request, next:
 
 async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::envelope::Failure> {
     let headers = &req.headers;
-    let authorization = header(headers, "authorization")
+    let authorization = header(headers, AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthenticated("the Authorization header is missing"))?;
     let parsed = signing::parse_authorization(authorization).map_err(|e| match e {
         AuthorizationParseError::UnsupportedAlgorithm => ApiError::unauthenticated(
@@ -53,7 +61,7 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::en
             ApiError::unauthenticated(format!("the Authorization header lacks its {part} part"))
         }
     })?;
-    let date = header(headers, "x-sdk-date")
+    let date = header(headers, X_SDK_DATE)
         .ok_or_else(|| ApiError::unauthenticated("the X-Sdk-Date header is missing"))?;
     let signed_at = signing::parse_sdk_date(date).ok_or_else(|| {
         ApiError::unauthenticated("X-Sdk-Date must be a UTC time formatted as YYYYMMDDTHHMMSSZ")
@@ -144,13 +152,13 @@ const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// (multipart, octet-stream, forms). A JSON body is always covered by the signature, whatever an
 /// `X-Sdk-Content-Sha256` header claims: the hash is computed here, never taken from the request.
 fn unsigned_payload_allowed(headers: &HeaderMap, signed_headers: &str, body: &[u8]) -> bool {
-    let json_like = header(headers, "content-type").is_none_or(|t| {
+    let json_like = header(headers, CONTENT_TYPE).is_none_or(|t| {
         let t = t.trim_start().to_ascii_lowercase();
         t.starts_with("application/json") || t.starts_with("application/bson")
     });
     !body.is_empty()
         && !json_like
-        && header(headers, "x-sdk-content-sha256") == Some(UNSIGNED_PAYLOAD)
+        && header(headers, X_SDK_CONTENT_SHA256) == Some(UNSIGNED_PAYLOAD)
         && signed_headers
             .split(';')
             .any(|h| h == "x-sdk-content-sha256")
@@ -161,7 +169,7 @@ fn check_security_token(
     headers: &HeaderMap,
     signed_headers: &str,
 ) -> Result<(), ApiError> {
-    let token = header(headers, "x-security-token");
+    let token = header(headers, X_SECURITY_TOKEN);
     match (&key.security_token_sha256, token) {
         (None, None) => Ok(()),
         (None, Some(_)) => Err(ApiError::unauthenticated(
@@ -193,7 +201,7 @@ fn check_security_token(
 }
 
 fn check_identity_headers(key: &ResolvedKey, headers: &HeaderMap) -> Result<(), ApiError> {
-    if let Some(domain) = header(headers, "x-domain-id") {
+    if let Some(domain) = header(headers, X_DOMAIN_ID) {
         if domain != key.account.id {
             return Err(ApiError::unauthenticated(format!(
                 "X-Domain-Id {domain} is not the account of access key {}",
@@ -201,7 +209,7 @@ fn check_identity_headers(key: &ResolvedKey, headers: &HeaderMap) -> Result<(), 
             )));
         }
     }
-    if let Some(project) = header(headers, "x-project-id") {
+    if let Some(project) = header(headers, X_PROJECT_ID) {
         if !key.account.projects.iter().any(|p| p.id == project) {
             return Err(ApiError::unauthenticated(format!(
                 "X-Project-Id {project} is not a project of the account of access key {}",

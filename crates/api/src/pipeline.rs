@@ -12,6 +12,8 @@ use iic_domain::ApiError;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+const X_REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+
 /// The tracing target of the one line logged per request.
 pub const ACCESS_LOG_TARGET: &str = "iic::access";
 
@@ -35,7 +37,7 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     };
     render_error(&state, &mut resp, &request_id, &method, path);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-request-id", v);
+        resp.headers_mut().insert(X_REQUEST_ID, v);
     }
     tracing::info!(
         target: ACCESS_LOG_TARGET,
