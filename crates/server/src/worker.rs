@@ -14,6 +14,9 @@ use std::time::Duration;
 const LEASE_MS: i64 = 5_000;
 const IDLE_POLL: Duration = Duration::from_millis(200);
 const RETRY_AFTER_MS: i64 = 1_000;
+/// Jobs claimed at once: one claiming transaction serves this many jobs. A batch takes a few
+/// milliseconds, far inside the lease.
+const BATCH: usize = 16;
 
 pub fn spawn(state: AppState, count: usize) -> Vec<tokio::task::JoinHandle<()>> {
     let server = ids::hex32();
@@ -30,26 +33,28 @@ async fn run(state: AppState, worker: String) {
     loop {
         match state
             .store
-            .claim_job(&worker, clock::now_millis(), LEASE_MS)
+            .claim_jobs(&worker, clock::now_millis(), LEASE_MS, BATCH)
             .await
         {
-            Ok(Some(job)) => {
-                if let Err(e) = execute(&state, &job).await {
-                    tracing::warn!(job_id = %job.id, kind = %job.kind, error = %e, "job failed; retrying");
-                    let _ = state
-                        .store
-                        .retry_job(&job.id, clock::now_millis() + RETRY_AFTER_MS)
-                        .await;
+            Ok(jobs) if !jobs.is_empty() => {
+                for job in jobs {
+                    if let Err(e) = execute(&state, &job).await {
+                        tracing::warn!(job_id = %job.id, kind = %job.kind, error = %e, "job failed; retrying");
+                        let _ = state
+                            .store
+                            .retry_job(&job.id, clock::now_millis() + RETRY_AFTER_MS)
+                            .await;
+                    }
                 }
             }
-            Ok(None) => {
+            Ok(_) => {
                 tokio::select! {
                     _ = state.jobs.notified() => {}
                     _ = tokio::time::sleep(IDLE_POLL) => {}
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "claiming a job failed");
+                tracing::error!(error = %e, "claiming jobs failed");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }

@@ -186,8 +186,23 @@ pub trait OrgStructureStore {
 /// Durable background work: claimed by one worker at a time under a lease, finished exactly once.
 #[async_trait]
 pub trait JobStore {
-    /// Claims the oldest runnable job (pending and due, or running with an expired lease).
-    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>>;
+    /// Claims up to `limit` runnable jobs, oldest first: pending and due, then running with an
+    /// expired lease. Each is leased to `worker` until `now + lease_ms`.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>>;
+    /// Claims the oldest runnable job.
+    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
+        Ok(self
+            .claim_jobs(worker, now, lease_ms, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
     /// Puts a job back to be tried again at `run_after`.
     async fn retry_job(&self, job_id: &str, run_after: i64) -> StoreResult<()>;
     /// Creates the account of a CreateAccount request (and its project) and finishes the

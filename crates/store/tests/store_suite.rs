@@ -108,6 +108,7 @@ suite!(
     org_units_accounts_and_moves,
     account_creation_runs_through_a_job,
     jobs_are_claimed_once_under_leases,
+    jobs_are_claimed_once_in_batches,
     delegation_needs_a_trusted_service,
     closing_an_account_suspends_it,
     organizations_are_created_and_deleted,
@@ -1535,6 +1536,64 @@ async fn account_creation_runs_through_a_job(store: DynStore) {
         .await
         .expect("failed")
         .is_empty());
+}
+
+async fn jobs_are_claimed_once_in_batches(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store
+        .get_root(&org)
+        .await
+        .expect("root")
+        .expect("exists")
+        .id;
+    let mut ids = Vec::new();
+    for i in 0..45 {
+        let a = member(&org, &root, &format!("batch-{i}"));
+        store.insert_account(&a).await.expect("account");
+        let j = job("close_account", &a.id, 0);
+        ids.push(j.id.clone());
+        store.close_account(&org, &a.id, &j).await.expect("close");
+    }
+    // One batch is the oldest jobs, in order, and no more than asked for.
+    let first = store.claim_jobs("w0", 500, 60_000, 7).await.expect("batch");
+    assert_eq!(
+        first.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        ids[..7].to_vec()
+    );
+    let workers: Vec<_> = (0..3)
+        .map(|w| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = s
+                        .claim_jobs(&format!("w{}", w + 1), 500, 60_000, 5)
+                        .await
+                        .expect("claim");
+                    if batch.is_empty() {
+                        break mine;
+                    }
+                    assert!(batch.len() <= 5);
+                    mine.extend(batch.into_iter().map(|j| j.id));
+                }
+            })
+        })
+        .collect();
+    let mut claimed: Vec<String> = first.into_iter().map(|j| j.id).collect();
+    for w in workers {
+        claimed.extend(w.await.expect("join"));
+    }
+    claimed.sort();
+    ids.sort();
+    assert_eq!(claimed, ids, "every job claimed by exactly one worker");
+    // Leases that ran out come back, a batch at a time.
+    let again = store
+        .claim_jobs("w9", 500 + 60_001, 1_000, 100)
+        .await
+        .expect("expired");
+    assert_eq!(again.len(), 45);
+    assert!(again.iter().all(|j| j.attempts == 2));
 }
 
 async fn jobs_are_claimed_once_under_leases(store: DynStore) {

@@ -753,33 +753,42 @@ impl OrgStructureStore for PgStore {
 
 #[async_trait]
 impl JobStore for PgStore {
-    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>> {
         let c = self.client().await?;
-        // SKIP LOCKED: several servers on one database each claim a different job, never the
+        // SKIP LOCKED: several servers on one database each claim different jobs, never the
         // same. Pending-and-due first, then expired leases: each an indexed look-up.
-        let mut row = None;
+        let mut jobs: Vec<(i64, Job)> = Vec::with_capacity(limit);
         for condition in [
             "state = 'pending' AND run_after <= $1",
             "state = 'running' AND locked_until < $1",
         ] {
-            row = c
-                .query_opt(
+            let wanted = (limit - jobs.len()) as i64;
+            if wanted == 0 {
+                break;
+            }
+            let rows = c
+                .query(
                     &format!(
                         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $2, locked_until = $3
-                         WHERE id = (SELECT id FROM jobs WHERE {condition}
-                                     ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-                         RETURNING {}",
+                         WHERE id IN (SELECT id FROM jobs WHERE {condition}
+                                      ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+                         RETURNING {}, seq",
                         sql::JOB_COLUMNS
                     ),
-                    &[&now, &worker, &(now + lease_ms)],
+                    &[&now, &worker, &(now + lease_ms), &wanted],
                 )
                 .await
                 .map_err(map_err)?;
-            if row.is_some() {
-                break;
-            }
+            jobs.extend(rows.iter().map(|r| (r.get::<_, i64>(6), job(r))));
         }
-        Ok(row.map(|r| job(&r)))
+        jobs.sort_by_key(|(seq, _)| *seq);
+        Ok(jobs.into_iter().map(|(_, j)| j).collect())
     }
 
     async fn retry_job(&self, job_id: &str, run_after: i64) -> StoreResult<()> {

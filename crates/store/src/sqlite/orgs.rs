@@ -716,42 +716,49 @@ impl OrgStructureStore for SqliteStore {
 
 #[async_trait]
 impl JobStore for SqliteStore {
-    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Job>> {
         let worker = worker.to_string();
         self.write(move |tx| {
             // Two indexed look-ups (pending and due, then expired leases) rather than one OR
             // that would scan the table.
-            let due: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM jobs WHERE state = 'pending' AND run_after <= ?1 ORDER BY seq LIMIT 1",
-                    [now],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(map_err)?;
-            let id = match due {
-                Some(id) => Some(id),
-                None => tx
-                    .query_row(
-                        "SELECT id FROM jobs WHERE state = 'running' AND locked_until < ?1 ORDER BY seq LIMIT 1",
-                        [now],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(map_err)?,
-            };
-            let Some(id) = id else { return Ok(None) };
-            tx.query_row(
-                &format!(
+            let mut ids: Vec<String> = Vec::with_capacity(limit);
+            for query in [
+                "SELECT id FROM jobs WHERE state = 'pending' AND run_after <= ?1 ORDER BY seq LIMIT ?2",
+                "SELECT id FROM jobs WHERE state = 'running' AND locked_until < ?1 ORDER BY seq LIMIT ?2",
+            ] {
+                let wanted = (limit - ids.len()) as i64;
+                if wanted == 0 {
+                    break;
+                }
+                let found = tx
+                    .prepare_cached(query)
+                    .and_then(|mut st| {
+                        st.query_map(params![now, wanted], |r| r.get(0))?
+                            .collect::<rusqlite::Result<Vec<String>>>()
+                    })
+                    .map_err(map_err)?;
+                ids.extend(found);
+            }
+            let mut claim = tx
+                .prepare_cached(&format!(
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?2, locked_until = ?3
                      WHERE id = ?1 RETURNING {}",
                     sql::JOB_COLUMNS
-                ),
-                params![id, worker, now + lease_ms],
-                job_from_row,
-            )
-            .optional()
-            .map_err(map_err)
+                ))
+                .map_err(map_err)?;
+            ids.iter()
+                .map(|id| {
+                    claim
+                        .query_row(params![id, worker, now + lease_ms], job_from_row)
+                        .map_err(map_err)
+                })
+                .collect()
         })
         .await
     }
