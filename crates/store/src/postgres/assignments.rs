@@ -13,45 +13,45 @@ async fn exists<C: GenericClient>(c: &C, q: &str, p: &[&(dyn ToSql + Sync)]) -> 
     Ok(c.query_opt(q, p).await.map_err(map_err)?.is_some())
 }
 
-fn request(r: &Row) -> AsyncRequest {
-    AsyncRequest {
-        seq: r.get(0),
-        request_id: r.get(1),
-        instance_id: r.get(2),
-        kind: r.get(3),
-        status: r.get(4),
-        failure_reason: r.get(5),
-        permission_set_id: r.get(6),
-        principal_type: r.get(7),
-        principal_id: r.get(8),
-        target_id: r.get(9),
-        created_at: r.get(10),
-        updated_at: r.get(11),
-    }
+fn request(r: &Row) -> StoreResult<AsyncRequest> {
+    Ok(AsyncRequest {
+        seq: r.try_get(0)?,
+        request_id: r.try_get(1)?,
+        instance_id: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        status: r.try_get(4)?,
+        failure_reason: r.try_get(5)?,
+        permission_set_id: r.try_get(6)?,
+        principal_type: r.try_get(7)?,
+        principal_id: r.try_get(8)?,
+        target_id: r.try_get(9)?,
+        created_at: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+    })
 }
 
-fn assignment(r: &Row) -> AccountAssignment {
-    AccountAssignment {
-        seq: r.get(0),
-        instance_id: r.get(1),
-        permission_set_id: r.get(2),
-        principal_type: r.get(3),
-        principal_id: r.get(4),
-        account_id: r.get(5),
-        created_at: r.get(6),
-    }
+fn assignment(r: &Row) -> StoreResult<AccountAssignment> {
+    Ok(AccountAssignment {
+        seq: r.try_get(0)?,
+        instance_id: r.try_get(1)?,
+        permission_set_id: r.try_get(2)?,
+        principal_type: r.try_get(3)?,
+        principal_id: r.try_get(4)?,
+        account_id: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+    })
 }
 
-fn provisioned(r: &Row) -> ProvisionedSet {
-    ProvisionedSet {
-        seq: r.get(0),
-        instance_id: r.get(1),
-        permission_set_id: r.get(2),
-        account_id: r.get(3),
-        version: r.get(4),
-        snapshot: r.get(5),
-        updated_at: r.get(6),
-    }
+fn provisioned(r: &Row) -> StoreResult<ProvisionedSet> {
+    Ok(ProvisionedSet {
+        seq: r.try_get(0)?,
+        instance_id: r.try_get(1)?,
+        permission_set_id: r.try_get(2)?,
+        account_id: r.try_get(3)?,
+        version: r.try_get(4)?,
+        snapshot: r.try_get(5)?,
+        updated_at: r.try_get(6)?,
+    })
 }
 
 /// The request to run (locked), if it is still in progress; otherwise the job just ends.
@@ -71,7 +71,8 @@ async fn pending(
         )
         .await
         .map_err(map_err)?
-        .map(|r| request(&r));
+        .map(|r| request(&r))
+        .transpose()?;
     match req {
         Some(r) if r.status == "IN_PROGRESS" => Ok(Ok(r)),
         other => {
@@ -118,17 +119,17 @@ async fn set_state(
     instance_id: &str,
     set_id: &str,
 ) -> StoreResult<Option<(i64, String)>> {
-    Ok(tx
-        .query_opt(
-            &format!("{} FOR SHARE", sql::SET_ROW),
-            &[&instance_id, &set_id],
-        )
-        .await
-        .map_err(map_err)?
-        .map(|r| {
-            let (v, d, c): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
-            (v, sql::snapshot(&d, &c))
-        }))
+    tx.query_opt(
+        &format!("{} FOR SHARE", sql::SET_ROW),
+        &[&instance_id, &set_id],
+    )
+    .await
+    .map_err(map_err)?
+    .map(|r| -> StoreResult<_> {
+        let (v, d, c): (i64, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        Ok((v, sql::snapshot(&d, &c)))
+    })
+    .transpose()
 }
 
 #[async_trait]
@@ -198,6 +199,7 @@ impl AssignmentStore for PgStore {
             .await
             .map_err(map_err)?
             .map(|r| request(&r))
+            .transpose()?
             .filter(|r| r.instance_id == instance_id && r.kind == kind))
     }
 
@@ -216,7 +218,7 @@ impl AssignmentStore for PgStore {
             Some(s) => c.query(&format!("SELECT {} FROM async_requests WHERE instance_id = $1 AND kind = $2 AND seq > $3 AND status = $5 ORDER BY seq LIMIT $4", sql::REQUEST_COLUMNS), &[&instance_id, &kind, &after, &limit, &s]).await,
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(request).collect())
+        Ok(rows.iter().map(request).collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn apply_assignment_create(
@@ -452,7 +454,10 @@ impl AssignmentStore for PgStore {
             Some(p) => c.query(&format!("SELECT {} FROM account_assignments WHERE instance_id = $1 AND account_id = $2 AND seq > $3 AND permission_set_id = $5 ORDER BY seq LIMIT $4", sql::ASSIGNMENT_COLUMNS), &[&instance_id, &account_id, &after, &limit, &p]).await,
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(assignment).collect())
+        Ok(rows
+            .iter()
+            .map(assignment)
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn list_assignments_for_principal(
@@ -471,7 +476,10 @@ impl AssignmentStore for PgStore {
             Some(a) => c.query(&format!("SELECT {} FROM account_assignments WHERE instance_id = $1 AND principal_id = $2 AND principal_type = $3 AND seq > $4 AND account_id = $6 ORDER BY seq LIMIT $5", sql::ASSIGNMENT_COLUMNS), &[&instance_id, &principal_id, &principal_type, &after, &limit, &a]).await,
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(assignment).collect())
+        Ok(rows
+            .iter()
+            .map(assignment)
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn disassociate_principal(
@@ -508,7 +516,10 @@ impl AssignmentStore for PgStore {
             .query(&format!("SELECT {} FROM provisioned_sets WHERE instance_id = $1 AND permission_set_id = $2 AND seq > $3 ORDER BY seq LIMIT $4", sql::PROVISIONED_COLUMNS), &[&instance_id, &permission_set_id, &after_seq.unwrap_or(0), &limit])
             .await
             .map_err(map_err)?;
-        Ok(rows.iter().map(provisioned).collect())
+        Ok(rows
+            .iter()
+            .map(provisioned)
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn list_provisioned_for_account(
@@ -523,7 +534,10 @@ impl AssignmentStore for PgStore {
             .query(&format!("SELECT {} FROM provisioned_sets WHERE instance_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT $4", sql::PROVISIONED_COLUMNS), &[&instance_id, &account_id, &after_seq.unwrap_or(0), &limit])
             .await
             .map_err(map_err)?;
-        Ok(rows.iter().map(provisioned).collect())
+        Ok(rows
+            .iter()
+            .map(provisioned)
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn is_provisioned(&self, permission_set_id: &str) -> StoreResult<bool> {

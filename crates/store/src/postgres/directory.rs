@@ -20,45 +20,45 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 
 fn user(r: &Row) -> Result<User, StoreError> {
     Ok(User {
-        seq: r.get(0),
-        user_id: r.get(1),
-        identity_store_id: r.get(2),
+        seq: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        identity_store_id: r.try_get(2)?,
         profile: from_json(r, 3)?,
         external_ids: from_json(r, 4)?,
-        enabled: r.get(5),
-        email_verified: r.get(6),
-        password_hash: r.get(7),
-        password_reset_email_owed: r.get(8),
-        created_at: r.get(9),
-        created_by: r.get(10),
-        updated_at: r.get(11),
-        updated_by: r.get(12),
+        enabled: r.try_get(5)?,
+        email_verified: r.try_get(6)?,
+        password_hash: r.try_get(7)?,
+        password_reset_email_owed: r.try_get(8)?,
+        created_at: r.try_get(9)?,
+        created_by: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+        updated_by: r.try_get(12)?,
     })
 }
 
 fn group(r: &Row) -> Result<Group, StoreError> {
     Ok(Group {
-        seq: r.get(0),
-        group_id: r.get(1),
-        identity_store_id: r.get(2),
+        seq: r.try_get(0)?,
+        group_id: r.try_get(1)?,
+        identity_store_id: r.try_get(2)?,
         profile: from_json(r, 3)?,
         external_ids: from_json(r, 4)?,
-        created_at: r.get(5),
-        created_by: r.get(6),
-        updated_at: r.get(7),
-        updated_by: r.get(8),
+        created_at: r.try_get(5)?,
+        created_by: r.try_get(6)?,
+        updated_at: r.try_get(7)?,
+        updated_by: r.try_get(8)?,
     })
 }
 
-fn membership(r: &Row) -> Membership {
-    Membership {
-        seq: r.get(0),
-        membership_id: r.get(1),
-        identity_store_id: r.get(2),
-        group_id: r.get(3),
-        user_id: r.get(4),
-        created_at: r.get(5),
-    }
+fn membership(r: &Row) -> StoreResult<Membership> {
+    Ok(Membership {
+        seq: r.try_get(0)?,
+        membership_id: r.try_get(1)?,
+        identity_store_id: r.try_get(2)?,
+        group_id: r.try_get(3)?,
+        user_id: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
 }
 
 async fn exists<C: GenericClient>(c: &C, q: &str, p: &[&(dyn ToSql + Sync)]) -> StoreResult<bool> {
@@ -70,7 +70,11 @@ async fn one_string<C: GenericClient>(
     q: &str,
     p: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<Option<String>> {
-    Ok(c.query_opt(q, p).await.map_err(map_err)?.map(|r| r.get(0)))
+    Ok(c.query_opt(q, p)
+        .await
+        .map_err(map_err)?
+        .map(|r| r.try_get(0))
+        .transpose()?)
 }
 
 async fn insert_external_ids<C: GenericClient>(
@@ -106,17 +110,18 @@ impl DirectoryStore for PgStore {
         Ok(c.query_opt(&st, &[&identity_store_id])
             .await
             .map_err(map_err)?
-            .map(|r| {
-                let policy: Option<String> = r.get(5);
-                IdentityStoreInfo {
-                    identity_store_id: r.get(0),
-                    instance_id: r.get(1),
-                    organization_id: r.get(2),
-                    users: r.get(3),
-                    groups: r.get(4),
+            .map(|r| -> StoreResult<_> {
+                let policy: Option<String> = r.try_get(5)?;
+                Ok(IdentityStoreInfo {
+                    identity_store_id: r.try_get(0)?,
+                    instance_id: r.try_get(1)?,
+                    organization_id: r.try_get(2)?,
+                    users: r.try_get(3)?,
+                    groups: r.try_get(4)?,
                     password_policy: policy.and_then(|p| serde_json::from_str(&p).ok()),
-                }
-            }))
+                })
+            })
+            .transpose()?)
     }
 
     async fn set_password_policy(
@@ -629,7 +634,7 @@ impl DirectoryStore for PgStore {
             .query_one(sql::COUNT_USER_GROUPS, &[&m.user_id])
             .await
             .map_err(map_err)?
-            .get(0);
+            .try_get(0)?;
         if count >= max_groups {
             return Ok(MembershipOutcome::TooManyGroups);
         }
@@ -664,7 +669,8 @@ impl DirectoryStore for PgStore {
         )
         .await
         .map_err(map_err)?
-        .map(|r| membership(&r)))
+        .map(|r| membership(&r))
+        .transpose()?)
     }
 
     async fn find_membership_id(
@@ -725,7 +731,7 @@ impl DirectoryStore for PgStore {
         .map_err(map_err)?
         .iter()
         .map(membership)
-        .collect())
+        .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn list_memberships_of_user(
@@ -756,7 +762,7 @@ impl DirectoryStore for PgStore {
         .map_err(map_err)?
         .iter()
         .map(membership)
-        .collect())
+        .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn groups_containing(
@@ -773,7 +779,10 @@ impl DirectoryStore for PgStore {
             )
             .await
             .map_err(map_err)?;
-        let found: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        let found = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<Vec<String>, _>>()?;
         Ok(group_ids
             .iter()
             .filter(|g| found.contains(g))

@@ -272,7 +272,7 @@ pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {
             &[],
         )
         .await?
-        .get(0);
+        .try_get(0)?;
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tx.batch_execute(sql).await?;
         tx.execute(

@@ -25,6 +25,12 @@ pub(crate) fn map_err(e: tokio_postgres::Error) -> StoreError {
     }
 }
 
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> StoreError {
+        map_err(e)
+    }
+}
+
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     StoreError::Backend(format!("connection pool: {e}"))
 }

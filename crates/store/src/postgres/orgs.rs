@@ -13,64 +13,64 @@ async fn exists<C: GenericClient>(c: &C, q: &str, p: &[&(dyn ToSql + Sync)]) -> 
     Ok(c.query_opt(q, p).await.map_err(map_err)?.is_some())
 }
 
-fn ou(r: &Row) -> OrganizationalUnit {
-    OrganizationalUnit {
-        seq: r.get(0),
-        id: r.get(1),
-        organization_id: r.get(2),
-        parent_id: r.get(3),
-        name: r.get(4),
-        created_at: r.get(5),
-    }
+fn ou(r: &Row) -> StoreResult<OrganizationalUnit> {
+    Ok(OrganizationalUnit {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        organization_id: r.try_get(2)?,
+        parent_id: r.try_get(3)?,
+        name: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
 }
 
 fn car(r: &Row) -> StoreResult<CreateAccountStatus> {
-    let request: String = r.get(9);
+    let request: String = r.try_get(9)?;
     Ok(CreateAccountStatus {
-        seq: r.get(0),
-        id: r.get(1),
-        organization_id: r.get(2),
-        account_id: r.get(3),
-        account_name: r.get(4),
-        state: r.get(5),
-        failure_reason: r.get(6),
-        created_at: r.get(7),
-        completed_at: r.get(8),
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        organization_id: r.try_get(2)?,
+        account_id: r.try_get(3)?,
+        account_name: r.try_get(4)?,
+        state: r.try_get(5)?,
+        failure_reason: r.try_get(6)?,
+        created_at: r.try_get(7)?,
+        completed_at: r.try_get(8)?,
         request: crate::account_codec::decode(&request).map_err(StoreError::Backend)?,
     })
 }
 
-fn close(r: &Row) -> CloseAccountStatus {
-    CloseAccountStatus {
-        seq: r.get(0),
-        account_id: r.get(1),
-        organization_id: r.get(2),
-        state: r.get(3),
-        failure_reason: r.get(4),
-        created_at: r.get(5),
-        updated_at: r.get(6),
-    }
+fn close(r: &Row) -> StoreResult<CloseAccountStatus> {
+    Ok(CloseAccountStatus {
+        seq: r.try_get(0)?,
+        account_id: r.try_get(1)?,
+        organization_id: r.try_get(2)?,
+        state: r.try_get(3)?,
+        failure_reason: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        updated_at: r.try_get(6)?,
+    })
 }
 
-fn delegated(r: &Row) -> DelegatedAdministrator {
-    DelegatedAdministrator {
-        seq: r.get(0),
-        organization_id: r.get(1),
-        account_id: r.get(2),
-        service_principal: r.get(3),
-        enabled_at: r.get(4),
-    }
+fn delegated(r: &Row) -> StoreResult<DelegatedAdministrator> {
+    Ok(DelegatedAdministrator {
+        seq: r.try_get(0)?,
+        organization_id: r.try_get(1)?,
+        account_id: r.try_get(2)?,
+        service_principal: r.try_get(3)?,
+        enabled_at: r.try_get(4)?,
+    })
 }
 
-fn job(r: &Row) -> Job {
-    Job {
-        id: r.get(0),
-        kind: r.get(1),
-        payload: r.get(2),
-        attempts: r.get(3),
-        run_after: r.get(4),
-        created_at: r.get(5),
-    }
+fn job(r: &Row) -> StoreResult<Job> {
+    Ok(Job {
+        id: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        payload: r.try_get(2)?,
+        attempts: r.try_get(3)?,
+        run_after: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
 }
 
 async fn insert_job<C: GenericClient>(c: &C, job: &Job) -> StoreResult<()> {
@@ -95,7 +95,8 @@ async fn parent_exists<C: GenericClient>(c: &C, org: &str, parent: &str) -> Stor
             .query_opt(sql::GET_ROOT, &[&org])
             .await
             .map_err(map_err)?
-            .map(|r| r.get(0));
+            .map(|r| r.try_get(0))
+            .transpose()?;
         Ok(root.as_deref() == Some(parent))
     } else {
         exists(c, sql::OU_EXISTS, &[&org, &parent]).await
@@ -106,13 +107,14 @@ type Place = Option<(Option<String>, Option<String>, String)>;
 
 /// The account's organization, parent and status; the row is locked for the transaction.
 async fn account_place<C: GenericClient>(c: &C, account_id: &str) -> StoreResult<Place> {
-    Ok(c.query_opt(
+    c.query_opt(
         &format!("{} FOR UPDATE", sql::ACCOUNT_IN_ORG),
         &[&account_id],
     )
     .await
     .map_err(map_err)?
-    .map(|r| (r.get(0), r.get(1), r.get(2))))
+    .map(|r| -> StoreResult<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+    .transpose()
 }
 
 async fn management_of<C: GenericClient>(c: &C, org: &str) -> StoreResult<Option<String>> {
@@ -122,7 +124,8 @@ async fn management_of<C: GenericClient>(c: &C, org: &str) -> StoreResult<Option
     )
     .await
     .map_err(map_err)?
-    .map(|r| r.get(0)))
+    .map(|r| r.try_get(0))
+    .transpose()?)
 }
 
 fn in_org(place: &Place, org: &str) -> bool {
@@ -197,7 +200,8 @@ impl OrgStructureStore for PgStore {
             )
             .await
             .map_err(map_err)?
-            .map(|r| r.get::<_, String>(0))
+            .map(|r| r.try_get::<_, String>(0))
+            .transpose()?
         else {
             return Ok(OrgOutcome::NotFound);
         };
@@ -205,7 +209,7 @@ impl OrgStructureStore for PgStore {
             .query_one(sql::MEMBER_COUNT, &[&organization_id, &mgmt])
             .await
             .map_err(map_err)?
-            .get(0);
+            .try_get(0)?;
         if members > 0 {
             return Ok(OrgOutcome::Conflict(format!(
                 "the organization still has {members} member accounts"
@@ -215,7 +219,7 @@ impl OrgStructureStore for PgStore {
             .query_one(sql::INSTANCE_COUNT, &[&organization_id])
             .await
             .map_err(map_err)?
-            .get(0);
+            .try_get(0)?;
         if instances > 0 {
             return Ok(OrgOutcome::Conflict(
                 "delete the IAM Identity Center instance of the organization first".into(),
@@ -241,12 +245,15 @@ impl OrgStructureStore for PgStore {
         Ok(c.query_opt(sql::GET_ROOT, &[&organization_id])
             .await
             .map_err(map_err)?
-            .map(|r| Root {
-                id: r.get(0),
-                organization_id: r.get(1),
-                name: r.get(2),
-                created_at: r.get(3),
-            }))
+            .map(|r| -> StoreResult<_> {
+                Ok(Root {
+                    id: r.try_get(0)?,
+                    organization_id: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                })
+            })
+            .transpose()?)
     }
 
     async fn create_ou(&self, o: &OrganizationalUnit) -> StoreResult<OrgOutcome> {
@@ -299,7 +306,8 @@ impl OrgStructureStore for PgStore {
         )
         .await
         .map_err(map_err)?
-        .map(|r| ou(&r)))
+        .map(|r| ou(&r))
+        .transpose()?)
     }
 
     async fn list_ous(
@@ -316,7 +324,7 @@ impl OrgStructureStore for PgStore {
             Some(p) => c.query(&format!("SELECT {} FROM organizational_units WHERE organization_id = $1 AND seq > $2 AND parent_id = $4 ORDER BY seq LIMIT $3", sql::OU_COLUMNS), &[&organization_id, &after, &limit, &p]).await,
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(ou).collect())
+        Ok(rows.iter().map(ou).collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn list_accounts(
@@ -333,7 +341,7 @@ impl OrgStructureStore for PgStore {
             Some(p) => c.query(&format!("SELECT {} FROM accounts WHERE organization_id = $1 AND seq > $2 AND parent_id = $4 ORDER BY seq LIMIT $3", sql::ACCOUNT_COLUMNS), &[&organization_id, &after, &limit, &p]).await,
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(account).collect())
+        Ok(rows.iter().map(account).collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn update_account_description(
@@ -478,7 +486,7 @@ impl OrgStructureStore for PgStore {
                 .await
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(close).collect())
+        Ok(rows.iter().map(close).collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn register_delegated_admin(
@@ -560,7 +568,10 @@ impl OrgStructureStore for PgStore {
             Some(sp) => c.query(&format!("SELECT {} FROM delegated_administrators WHERE organization_id = $1 AND seq > $2 AND service_principal = $4 ORDER BY seq LIMIT $3", sql::DELEGATED_COLUMNS), &[&organization_id, &after, &limit, &sp]).await,
         }
         .map_err(map_err)?;
-        Ok(rows.iter().map(delegated).collect())
+        Ok(rows
+            .iter()
+            .map(delegated)
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn list_delegated_services(
@@ -578,7 +589,10 @@ impl OrgStructureStore for PgStore {
             )
             .await
             .map_err(map_err)?;
-        Ok(rows.iter().map(delegated).collect())
+        Ok(rows
+            .iter()
+            .map(delegated)
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn is_delegated_admin(
@@ -647,13 +661,15 @@ impl OrgStructureStore for PgStore {
             .map_err(map_err)?;
         Ok(rows
             .iter()
-            .map(|r| TrustedService {
-                seq: r.get(0),
-                organization_id: r.get(1),
-                service_principal: r.get(2),
-                enabled_at: r.get(3),
+            .map(|r| -> StoreResult<_> {
+                Ok(TrustedService {
+                    seq: r.try_get(0)?,
+                    organization_id: r.try_get(1)?,
+                    service_principal: r.try_get(2)?,
+                    enabled_at: r.try_get(3)?,
+                })
             })
-            .collect())
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn request_account_creation(
@@ -785,7 +801,9 @@ impl JobStore for PgStore {
                 )
                 .await
                 .map_err(map_err)?;
-            jobs.extend(rows.iter().map(|r| (r.get::<_, i64>(6), job(r))));
+            for r in &rows {
+                jobs.push((r.try_get::<_, i64>(6)?, job(r)?));
+            }
         }
         jobs.sort_by_key(|(seq, _)| *seq);
         Ok(jobs.into_iter().map(|(_, j)| j).collect())

@@ -7,19 +7,19 @@ use async_trait::async_trait;
 use tokio_postgres::Row;
 
 fn from_row(r: &Row) -> StoreResult<PermissionSet> {
-    let content: String = r.get(7);
+    let content: String = r.try_get(7)?;
     Ok(PermissionSet {
-        seq: r.get(0),
-        permission_set_id: r.get(1),
-        instance_id: r.get(2),
-        name: r.get(3),
-        description: r.get(4),
-        relay_state: r.get(5),
-        session_duration: r.get(6),
+        seq: r.try_get(0)?,
+        permission_set_id: r.try_get(1)?,
+        instance_id: r.try_get(2)?,
+        name: r.try_get(3)?,
+        description: r.try_get(4)?,
+        relay_state: r.try_get(5)?,
+        session_duration: r.try_get(6)?,
         content: serde_json::from_str(&content).map_err(|e| StoreError::Backend(e.to_string()))?,
-        version: r.get(8),
-        created_at: r.get(9),
-        updated_at: r.get(10),
+        version: r.try_get(8)?,
+        created_at: r.try_get(9)?,
+        updated_at: r.try_get(10)?,
     })
 }
 
@@ -60,7 +60,7 @@ impl PermissionSetStore for PgStore {
             .query_one(sql::COUNT, &[&s.instance_id])
             .await
             .map_err(map_err)?
-            .get(0);
+            .try_get(0)?;
         if count >= quota {
             return Ok(CreateOutcome::QuotaExceeded);
         }
@@ -158,7 +158,7 @@ impl PermissionSetStore for PgStore {
         Ok(c.query_one(sql::COUNT, &[&instance_id])
             .await
             .map_err(map_err)?
-            .get(0))
+            .try_get(0)?)
     }
 
     async fn save_permission_set(&self, s: &PermissionSet) -> StoreResult<UpdateOutcome> {

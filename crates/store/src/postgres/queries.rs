@@ -10,64 +10,63 @@ use tokio_postgres::Row;
 const INSTANCE_COLUMNS: &str =
     "seq, instance_id, identity_store_id, organization_id, region, alias, created_at";
 
-fn instance(r: &Row) -> Instance {
-    Instance {
-        seq: r.get(0),
-        instance_id: r.get(1),
-        identity_store_id: r.get(2),
-        organization_id: r.get(3),
-        region: r.get(4),
-        alias: r.get(5),
-        created_at: r.get(6),
-    }
+fn instance(r: &Row) -> StoreResult<Instance> {
+    Ok(Instance {
+        seq: r.try_get(0)?,
+        instance_id: r.try_get(1)?,
+        identity_store_id: r.try_get(2)?,
+        organization_id: r.try_get(3)?,
+        region: r.try_get(4)?,
+        alias: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+    })
 }
 
 const CREDENTIAL_COLUMNS: &str =
     "access_key, account_id, secret_sealed, security_token_sha256, expires_at, created_at";
 
-fn credential(r: &Row) -> Credential {
-    Credential {
-        access_key: r.get(0),
-        account_id: r.get(1),
-        secret_sealed: r.get(2),
-        security_token_sha256: r.get(3),
-        expires_at: r.get(4),
-        created_at: r.get(5),
-    }
+fn credential(r: &Row) -> StoreResult<Credential> {
+    Ok(Credential {
+        access_key: r.try_get(0)?,
+        account_id: r.try_get(1)?,
+        secret_sealed: r.try_get(2)?,
+        security_token_sha256: r.try_get(3)?,
+        expires_at: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
 }
 
-pub(crate) fn account(r: &Row) -> Account {
-    Account {
-        seq: r.get(0),
-        id: r.get(1),
-        name: r.get(2),
-        organization_id: r.get(3),
-        created_at: r.get(4),
-        email: r.get(5),
-        phone: r.get(6),
-        description: r.get(7),
-        join_method: r.get(8),
-        status: r.get(9),
-        parent_id: r.get(10),
-        joined_at: r.get(11),
-    }
+pub(crate) fn account(r: &Row) -> StoreResult<Account> {
+    Ok(Account {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        organization_id: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        email: r.try_get(5)?,
+        phone: r.try_get(6)?,
+        description: r.try_get(7)?,
+        join_method: r.try_get(8)?,
+        status: r.try_get(9)?,
+        parent_id: r.try_get(10)?,
+        joined_at: r.try_get(11)?,
+    })
 }
 
-pub(crate) fn organization(r: &Row) -> Organization {
-    Organization {
-        id: r.get(0),
-        management_account_id: r.get(1),
-        created_at: r.get(2),
-    }
+pub(crate) fn organization(r: &Row) -> StoreResult<Organization> {
+    Ok(Organization {
+        id: r.try_get(0)?,
+        management_account_id: r.try_get(1)?,
+        created_at: r.try_get(2)?,
+    })
 }
 
 async fn meta<C: GenericClient>(c: &C, key: &str) -> StoreResult<Option<String>> {
-    Ok(
-        c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
-            .await
-            .map_err(map_err)?
-            .map(|r| r.get(0)),
-    )
+    c.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+        .await
+        .map_err(map_err)?
+        .map(|r| r.try_get(0).map_err(map_err))
+        .transpose()
 }
 
 pub(crate) async fn insert_account<C: GenericClient>(c: &C, a: &Account) -> StoreResult<()> {
@@ -132,7 +131,7 @@ async fn existing_bootstrap<C: GenericClient>(
         )
         .await
         .map_err(map_err)?,
-    );
+    )?;
     let account = account(
         &c.query_one(
             &format!(
@@ -143,7 +142,7 @@ async fn existing_bootstrap<C: GenericClient>(
         )
         .await
         .map_err(map_err)?,
-    );
+    )?;
     let region = &plan.project.region;
     let project = match c
         .query_opt(
@@ -154,7 +153,7 @@ async fn existing_bootstrap<C: GenericClient>(
         .map_err(map_err)?
     {
         Some(r) => Project {
-            id: r.get(0),
+            id: r.try_get(0)?,
             account_id: account.id.clone(),
             region: region.clone(),
         },
@@ -244,7 +243,8 @@ impl OrganizationStore for PgStore {
         Ok(c.query_opt(&st, &[&account_id])
             .await
             .map_err(map_err)?
-            .map(|r| account(&r)))
+            .map(|r| account(&r))
+            .transpose()?)
     }
 
     async fn get_organization(&self, organization_id: &str) -> StoreResult<Option<Organization>> {
@@ -258,7 +258,8 @@ impl OrganizationStore for PgStore {
         Ok(c.query_opt(&st, &[&organization_id])
             .await
             .map_err(map_err)?
-            .map(|r| organization(&r)))
+            .map(|r| organization(&r))
+            .transpose()?)
     }
 
     async fn list_projects(&self, account_id: &str) -> StoreResult<Vec<Project>> {
@@ -273,12 +274,14 @@ impl OrganizationStore for PgStore {
             .await
             .map_err(map_err)?
             .iter()
-            .map(|r| Project {
-                id: r.get(0),
-                account_id: r.get(1),
-                region: r.get(2),
+            .map(|r| -> StoreResult<_> {
+                Ok(Project {
+                    id: r.try_get(0)?,
+                    account_id: r.try_get(1)?,
+                    region: r.try_get(2)?,
+                })
             })
-            .collect())
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn insert_account(&self, account: &Account) -> StoreResult<()> {
@@ -307,7 +310,8 @@ impl CredentialStore for PgStore {
         Ok(c.query_opt(&st, &[&access_key])
             .await
             .map_err(map_err)?
-            .map(|r| credential(&r)))
+            .map(|r| credential(&r))
+            .transpose()?)
     }
 
     async fn list_credentials(&self, account_id: &str) -> StoreResult<Vec<Credential>> {
@@ -323,7 +327,7 @@ impl CredentialStore for PgStore {
             .map_err(map_err)?
             .iter()
             .map(credential)
-            .collect())
+            .collect::<StoreResult<Vec<_>>>()?)
     }
 
     async fn delete_credential(&self, access_key: &str) -> StoreResult<bool> {
@@ -357,7 +361,7 @@ impl InstanceStore for PgStore {
             .map_err(map_err)?;
         let out = match inserted {
             Some(row) => {
-                let created = instance(&row);
+                let created = instance(&row)?;
                 tx.execute(
                     "INSERT INTO identity_stores (identity_store_id, instance_id, organization_id) VALUES ($1, $2, $3)",
                     &[&created.identity_store_id, &created.instance_id, &created.organization_id],
@@ -374,7 +378,7 @@ impl InstanceStore for PgStore {
                     )
                     .await
                     .map_err(map_err)?;
-                (instance(&row), false)
+                (instance(&row)?, false)
             }
         };
         tx.commit().await.map_err(map_err)?;
@@ -392,7 +396,8 @@ impl InstanceStore for PgStore {
         Ok(c.query_opt(&st, &[&instance_id])
             .await
             .map_err(map_err)?
-            .map(|r| instance(&r)))
+            .map(|r| instance(&r))
+            .transpose()?)
     }
 
     async fn list_instances(
@@ -415,7 +420,7 @@ impl InstanceStore for PgStore {
                 .map_err(map_err)?
                 .iter()
                 .map(instance)
-                .collect(),
+                .collect::<StoreResult<Vec<_>>>()?,
         )
     }
 
@@ -481,8 +486,8 @@ impl InstanceStore for PgStore {
         .await
         .map_err(map_err)?
         .iter()
-        .map(|r| r.get(0))
-        .collect())
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<String>, _>>()?)
     }
 }
 
@@ -504,7 +509,7 @@ impl MetaStore for PgStore {
             c.query_one("SELECT value FROM meta WHERE key = $1", &[&key])
                 .await
                 .map_err(map_err)?
-                .get(0),
+                .try_get(0)?,
         )
     }
 }
