@@ -1,15 +1,31 @@
 //! SQL of account assignments, provisioning and asynchronous requests, shared by both backends.
 
 pub const REQUEST_COLUMNS: &str = "seq, request_id, instance_id, kind, status, failure_reason, permission_set_id, principal_type, principal_id, target_id, created_at, updated_at";
-/// The in-flight count of an instance is kept as a counter, so checking the bound costs the
-/// same however many requests are in progress.
+/// The in-flight count of an instance is kept in counter rows, so checking the bound costs the
+/// same however many requests are in progress. On PostgreSQL an instance has several counter rows
+/// ("shards", each with its share of the bound) so that concurrent requests lock different rows;
+/// a request records the shard it took, and its completion gives that slot back.
 pub const ENSURE_COUNTER: &str =
-    "INSERT INTO instance_request_counts (instance_id, in_flight) VALUES ($1, 0) ON CONFLICT DO NOTHING";
-pub const TAKE_SLOT: &str = "UPDATE instance_request_counts SET in_flight = in_flight + 1 WHERE instance_id = $1 AND in_flight < $2";
-pub const RELEASE_SLOT: &str =
-    "UPDATE instance_request_counts SET in_flight = in_flight - 1 WHERE instance_id = $1 AND in_flight > 0";
-pub const INSERT_REQUEST: &str = "INSERT INTO async_requests (request_id, instance_id, kind, status, permission_set_id, principal_type, principal_id, target_id, created_at, updated_at)
-     VALUES ($1, $2, $3, 'IN_PROGRESS', $4, $5, $6, $7, $8, $8)";
+    "INSERT INTO instance_request_counts (instance_id, shard, in_flight) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING";
+pub const TAKE_SLOT: &str = "UPDATE instance_request_counts SET in_flight = in_flight + 1 WHERE instance_id = $1 AND shard = $2 AND in_flight < $3";
+pub const RELEASE_SLOT: &str = "UPDATE instance_request_counts SET in_flight = in_flight - 1
+     WHERE instance_id = $1 AND shard = (SELECT slot FROM async_requests WHERE request_id = $2) AND in_flight > 0";
+pub const INSERT_REQUEST: &str = "INSERT INTO async_requests (request_id, instance_id, kind, status, permission_set_id, principal_type, principal_id, target_id, created_at, updated_at, slot)
+     VALUES ($1, $2, $3, 'IN_PROGRESS', $4, $5, $6, $7, $8, $8, $9)";
+
+/// Shard `shard`'s share of a bound of `max` spread over `shards` rows; the shares sum to `max`.
+pub fn shard_capacity(max: i64, shards: i64, shard: i64) -> i64 {
+    max / shards + i64::from(shard < max % shards)
+}
+
+/// The shards to try, in order: all of them, starting at one picked from the (random) request id
+/// so that concurrent requests start on different rows.
+pub fn shard_order(request_id: &str, shards: i64) -> impl Iterator<Item = i64> {
+    let start = request_id
+        .bytes()
+        .fold(0i64, |h, b| (h * 31 + i64::from(b)) % shards);
+    (0..shards).map(move |i| (start + i) % shards)
+}
 pub const FINISH_REQUEST: &str = "UPDATE async_requests SET status = $2, failure_reason = $3, updated_at = $4 WHERE request_id = $1";
 
 pub const SET_ROW: &str = "SELECT version, session_duration, content FROM permission_sets WHERE instance_id = $1 AND permission_set_id = $2";
@@ -52,4 +68,30 @@ pub fn snapshot(session_duration: &str, content: &str) -> String {
         serde_json::Value::String(session_duration.to_string()),
         content
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_shares_sum_to_the_bound() {
+        for (max, shards) in [(10_000, 16), (5, 16), (1, 1), (17, 16), (0, 4)] {
+            let shares: Vec<i64> = (0..shards)
+                .map(|s| shard_capacity(max, shards, s))
+                .collect();
+            assert_eq!(shares.iter().sum::<i64>(), max, "{max} over {shards}");
+            assert!(shares.iter().max().unwrap_or(&0) - shares.iter().min().unwrap_or(&0) <= 1);
+        }
+    }
+
+    #[test]
+    fn every_shard_is_tried_once() {
+        for id in ["a", "0123456789abcdef0123456789abcdef", ""] {
+            let mut order: Vec<i64> = shard_order(id, 16).collect();
+            order.sort();
+            assert_eq!(order, (0..16).collect::<Vec<_>>());
+        }
+        assert_eq!(shard_order("x", 1).collect::<Vec<_>>(), vec![0]);
+    }
 }

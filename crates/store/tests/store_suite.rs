@@ -115,6 +115,7 @@ suite!(
     permission_sets_round_trip,
     assignments_run_through_jobs,
     identical_assignments_applied_concurrently_make_one,
+    in_flight_bound_holds_under_concurrency_and_frees_on_completion,
 );
 
 fn plan(region: &str) -> BootstrapPlan {
@@ -2409,4 +2410,96 @@ async fn identical_assignments_applied_concurrently_make_one(store: DynStore) {
             .len(),
         1
     );
+}
+
+async fn in_flight_bound_holds_under_concurrency_and_frees_on_completion(store: DynStore) {
+    let b = bootstrapped(&store).await;
+    let org = b.organization.id.clone();
+    let root = store.get_root(&org).await.expect("root").expect("x").id;
+    let (ins, _) = store
+        .create_instance_if_absent(&instance(&org, "cn-north-4"))
+        .await
+        .expect("instance");
+    let account = member(&org, &root, "boundtarget");
+    store.insert_account(&account).await.expect("account");
+    let u = user(&ins.identity_store_id, "bounded");
+    store.create_user(&u, 100).await.expect("user");
+    let set = permission_set(&ins.instance_id, "Bound");
+    store.create_permission_set(&set, 100).await.expect("set");
+    let new_request = || {
+        request(
+            &ins.instance_id,
+            "assignment_create",
+            &set.permission_set_id,
+            Some(("USER", u.user_id.as_str())),
+            Some(&account.id),
+        )
+    };
+    // The first requests of an instance race to make its counter rows; none is refused for it.
+    let first: Vec<_> = (0..24)
+        .map(|_| {
+            let (s, r) = (store.clone(), new_request());
+            tokio::spawn(async move {
+                let j = job("assignment_create", &r.request_id, 0);
+                s.enqueue_request(&r, &j, 1_000)
+                    .await
+                    .map(|ok| (ok, j.id, r.request_id))
+            })
+        })
+        .collect();
+    for t in first {
+        let (ok, jid, rid) = t.await.expect("join").expect("enqueue");
+        assert!(ok, "a first request was refused");
+        store
+            .apply_assignment_create(&jid, &rid, 5)
+            .await
+            .expect("apply");
+    }
+    const MAX: i64 = 7;
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let (s, r) = (store.clone(), new_request());
+            tokio::spawn(async move {
+                let j = job("assignment_create", &r.request_id, 0);
+                s.enqueue_request(&r, &j, MAX)
+                    .await
+                    .map(|ok| (ok, j.id, r.request_id))
+            })
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    for t in tasks {
+        let (ok, jid, rid) = t.await.expect("join").expect("enqueue");
+        if ok {
+            accepted.push((jid, rid));
+        }
+    }
+    assert_eq!(accepted.len() as i64, MAX, "exactly the bound is accepted");
+    let extra = new_request();
+    let extra_job = job("assignment_create", &extra.request_id, 0);
+    assert!(!store
+        .enqueue_request(&extra, &extra_job, MAX)
+        .await
+        .expect("full"));
+    // A finished request gives its slot back, whichever counter row it came from.
+    for (jid, rid) in &accepted[..3] {
+        assert_eq!(
+            store
+                .apply_assignment_create(jid, rid, 5)
+                .await
+                .expect("apply"),
+            "SUCCEEDED"
+        );
+    }
+    for _ in 0..3 {
+        let r = new_request();
+        let j = job("assignment_create", &r.request_id, 0);
+        assert!(store.enqueue_request(&r, &j, MAX).await.expect("freed"));
+    }
+    let r = new_request();
+    let j = job("assignment_create", &r.request_id, 0);
+    assert!(!store
+        .enqueue_request(&r, &j, MAX)
+        .await
+        .expect("full again"));
 }

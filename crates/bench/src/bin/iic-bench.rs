@@ -213,6 +213,14 @@ impl Iic {
     async fn start_with(bin: &Path, env: &[(&str, String)]) -> Result<Iic, String> {
         let data = tempfile::tempdir().map_err(|e| e.to_string())?;
         let addr = free_addr()?;
+        // IIC_BENCH_SERVER_LOG=<file> keeps the server's log, for looking into errors.
+        let log = match std::env::var_os("IIC_BENCH_SERVER_LOG") {
+            Some(path) => Stdio::from(
+                std::fs::File::create(&path)
+                    .map_err(|e| format!("{}: {e}", path.to_string_lossy()))?,
+            ),
+            None => Stdio::null(),
+        };
         let server = Server(
             Command::new(bin)
                 .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -220,7 +228,7 @@ impl Iic {
                 .env("IIC_LISTEN", addr.to_string())
                 .env("IIC_DATA_DIR", data.path())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(log)
                 .spawn()
                 .map_err(|e| format!("start {}: {e}", bin.display()))?,
         );

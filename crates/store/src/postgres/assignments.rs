@@ -104,7 +104,7 @@ async fn finish(
     )
     .await
     .map_err(map_err)?;
-    tx.execute(sql::RELEASE_SLOT, &[&req.instance_id])
+    tx.execute(sql::RELEASE_SLOT, &[&req.instance_id, &req.request_id])
         .await
         .map_err(map_err)?;
     tx.execute(FINISH_JOB, &[&job_id, &"done", &now])
@@ -132,6 +132,45 @@ async fn set_state(
     .transpose()
 }
 
+/// Counter rows per instance (see `assignment_sql`): concurrent requests mostly lock different
+/// rows, so their commits overlap instead of queueing behind one row lock.
+const SHARDS: i64 = 16;
+const ENSURE_COUNTERS: &str = "INSERT INTO instance_request_counts (instance_id, shard, in_flight)
+     SELECT $1, s, 0 FROM generate_series(0, $2::int - 1) s ON CONFLICT DO NOTHING";
+
+/// Takes one in-flight slot of the instance; returns the shard it came from, or None when every
+/// shard is at its share of the bound. The conditional increment holds the bound across servers:
+/// a shard's row stays locked until commit.
+async fn take_slot(
+    tx: &Transaction<'_>,
+    instance_id: &str,
+    request_id: &str,
+    max_in_flight: i64,
+) -> StoreResult<Option<i32>> {
+    for first_try in [true, false] {
+        for shard in sql::shard_order(request_id, SHARDS) {
+            let capacity = sql::shard_capacity(max_in_flight, SHARDS, shard);
+            let shard = shard as i32;
+            if capacity > 0
+                && tx
+                    .execute(sql::TAKE_SLOT, &[&instance_id, &shard, &capacity])
+                    .await?
+                    == 1
+            {
+                return Ok(Some(shard));
+            }
+        }
+        // An instance's counter rows are made by its first requests (several may race to make
+        // them: the losers wait for the winner's rows); then every shard is tried once more.
+        if !first_try {
+            break;
+        }
+        tx.execute(ENSURE_COUNTERS, &[&instance_id, &(SHARDS as i32)])
+            .await?;
+    }
+    Ok(None)
+}
+
 #[async_trait]
 impl AssignmentStore for PgStore {
     async fn enqueue_request(
@@ -142,19 +181,10 @@ impl AssignmentStore for PgStore {
     ) -> StoreResult<bool> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(map_err)?;
-        // The conditional increment holds the bound across servers (the counter row is locked
-        // until commit).
-        tx.execute(sql::ENSURE_COUNTER, &[&r.instance_id])
-            .await
-            .map_err(map_err)?;
-        if tx
-            .execute(sql::TAKE_SLOT, &[&r.instance_id, &max_in_flight])
-            .await
-            .map_err(map_err)?
-            == 0
-        {
+        let Some(shard) = take_slot(&tx, &r.instance_id, &r.request_id, max_in_flight).await?
+        else {
             return Ok(false);
-        }
+        };
         tx.execute(
             sql::INSERT_REQUEST,
             &[
@@ -166,6 +196,7 @@ impl AssignmentStore for PgStore {
                 &r.principal_id,
                 &r.target_id,
                 &r.created_at,
+                &shard,
             ],
         )
         .await

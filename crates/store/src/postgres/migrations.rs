@@ -256,6 +256,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
          INSERT INTO instance_request_counts (instance_id, in_flight)
              SELECT instance_id, COUNT(*) FROM async_requests WHERE status = 'IN_PROGRESS' GROUP BY instance_id;",
     ),
+    (
+        7,
+        "ALTER TABLE instance_request_counts ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE instance_request_counts DROP CONSTRAINT instance_request_counts_pkey;
+         ALTER TABLE instance_request_counts ADD PRIMARY KEY (instance_id, shard);
+         ALTER TABLE async_requests ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;",
+    ),
 ];
 
 pub async fn apply(client: &mut Client) -> Result<(), tokio_postgres::Error> {

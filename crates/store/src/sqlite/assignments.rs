@@ -101,8 +101,11 @@ fn finish(
         params![req.request_id, status, failure, now],
     )
     .map_err(map_err)?;
-    tx.execute(&numbered(sql::RELEASE_SLOT), [&req.instance_id])
-        .map_err(map_err)?;
+    tx.execute(
+        &numbered(sql::RELEASE_SLOT),
+        [&req.instance_id, &req.request_id],
+    )
+    .map_err(map_err)?;
     tx.execute(&numbered(FINISH_JOB), params![job_id, "done", now])
         .map_err(map_err)?;
     Ok(status.to_string())
@@ -135,12 +138,13 @@ impl AssignmentStore for SqliteStore {
     ) -> StoreResult<bool> {
         let (r, j) = (request.clone(), job.clone());
         self.write(move |tx| {
-            tx.execute(&numbered(sql::ENSURE_COUNTER), [&r.instance_id])
+            // One writer at a time: a single counter row serves, shard 0.
+            tx.execute(&numbered(sql::ENSURE_COUNTER), params![r.instance_id, 0])
                 .map_err(map_err)?;
             if tx
                 .execute(
                     &numbered(sql::TAKE_SLOT),
-                    params![r.instance_id, max_in_flight],
+                    params![r.instance_id, 0, max_in_flight],
                 )
                 .map_err(map_err)?
                 == 0
@@ -157,7 +161,8 @@ impl AssignmentStore for SqliteStore {
                     r.principal_type,
                     r.principal_id,
                     r.target_id,
-                    r.created_at
+                    r.created_at,
+                    0
                 ],
             )
             .map_err(map_err)?;

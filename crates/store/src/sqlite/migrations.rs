@@ -253,6 +253,19 @@ const MIGRATIONS: &[(i64, &str)] = &[
          INSERT INTO instance_request_counts (instance_id, in_flight)
              SELECT instance_id, COUNT(*) FROM async_requests WHERE status = 'IN_PROGRESS' GROUP BY instance_id;",
     ),
+    (
+        7,
+        "CREATE TABLE instance_request_counts_7 (
+             instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+             shard INTEGER NOT NULL DEFAULT 0,
+             in_flight BIGINT NOT NULL,
+             PRIMARY KEY (instance_id, shard));
+         INSERT INTO instance_request_counts_7 (instance_id, shard, in_flight)
+             SELECT instance_id, 0, in_flight FROM instance_request_counts;
+         DROP TABLE instance_request_counts;
+         ALTER TABLE instance_request_counts_7 RENAME TO instance_request_counts;
+         ALTER TABLE async_requests ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;",
+    ),
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
