@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// How long account creations and closures stay in progress, in ms.
     #[arg(long, env = "IIC_ACCOUNT_CREATION_DELAY_MS")]
     pub account_creation_delay_ms: Option<i64>,
+    /// Background workers running jobs (default: 2 on SQLite, 4 on PostgreSQL).
+    #[arg(long, env = "IIC_WORKERS")]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +78,7 @@ struct FileConfig {
     policies_per_set: Option<i64>,
     max_requests_in_flight: Option<i64>,
     async_delay_ms: Option<i64>,
+    workers: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +98,8 @@ pub struct Config {
     pub policies_per_set: i64,
     pub max_requests_in_flight: i64,
     pub async_delay_ms: i64,
+    /// None: the backend's default.
+    pub workers: Option<usize>,
 }
 
 impl Config {
@@ -153,6 +159,10 @@ impl Config {
             .max_requests_in_flight
             .or(file.max_requests_in_flight)
             .unwrap_or(10_000);
+        let workers = args.workers.or(file.workers);
+        if workers.is_some_and(|w| !(1..=64).contains(&w)) {
+            return Err("workers must be between 1 and 64".into());
+        }
         for (name, v) in [
             ("users_quota", users_quota),
             ("groups_quota", groups_quota),
@@ -191,6 +201,7 @@ impl Config {
             policies_per_set,
             max_requests_in_flight,
             async_delay_ms,
+            workers,
         })
     }
 }
@@ -258,5 +269,23 @@ mod tests {
             ..Default::default()
         })
         .is_err());
+        let err = Config::resolve(&ServeArgs {
+            workers: Some(0),
+            ..Default::default()
+        })
+        .expect_err("no workers");
+        assert!(err.contains("workers"), "{err}");
+    }
+
+    #[test]
+    fn workers_default_to_the_backend_unless_set() {
+        let c = Config::resolve(&ServeArgs::default()).expect("defaults");
+        assert_eq!(c.workers, None);
+        let c = Config::resolve(&ServeArgs {
+            workers: Some(6),
+            ..Default::default()
+        })
+        .expect("six");
+        assert_eq!(c.workers, Some(6));
     }
 }

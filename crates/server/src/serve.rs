@@ -62,7 +62,14 @@ pub async fn run(config: Config) -> Result<(), String> {
         access_key = %root.access_key,
         "iic is serving"
     );
-    let workers = crate::worker::spawn(state.clone(), 2);
+    // SQLite has one writer, so more workers only queue; PostgreSQL runs jobs side by side.
+    let default_workers = if store.backend_name() == "postgres" {
+        4
+    } else {
+        2
+    };
+    let worker_count = config.workers.unwrap_or(default_workers);
+    let workers = crate::worker::spawn(state.clone(), worker_count);
     axum::serve(listener, iic_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
