@@ -1,19 +1,22 @@
 //! The one place that verifies request signatures (SDK-HMAC-SHA256) and establishes the caller.
 
 use crate::caller::{Caller, ResolvedKey};
-use crate::envelope::RawBody;
+use crate::envelope::{Failure, RawBody};
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{AsHeaderName, HeaderName, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::future::Either;
 use iic_domain::crypto::ct_eq;
 use iic_domain::signing::{self, AuthorizationParseError};
 use iic_domain::ApiError;
 use sha2::{Digest, Sha256};
+use std::future::{ready, Ready};
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
 
 fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -26,30 +29,73 @@ const X_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-security-token")
 const X_DOMAIN_ID: HeaderName = HeaderName::from_static("x-domain-id");
 const X_PROJECT_ID: HeaderName = HeaderName::from_static("x-project-id");
 
-/// Middleware on every signed route: verifies the signature and puts the [`Caller`] into the
-/// request's extensions.
-pub async fn verify_signature(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Why a request has no caller. The pipeline authenticates every request once and leaves either
+/// a [`Caller`] or this in its extensions; signed routes refuse a request without a caller (see
+/// [`RequireCaller`]), while routes that need no signature (health, unknown paths, wrong methods)
+/// never look.
+#[derive(Clone)]
+pub struct Unauthenticated(pub ApiError);
+
+/// Authenticates the request and records the outcome in its extensions.
+pub async fn authenticate_request(state: &AppState, req: Request) -> (Request, Option<Caller>) {
+    // The body is not Sync: only the parts are held across the credential look-up.
     let (mut parts, body) = req.into_parts();
-    match authenticate(&state, &parts).await {
+    let caller = match authenticate(state, &parts).await {
         Ok(caller) => {
             parts.extensions.insert(caller.clone());
-            let req = Request::from_parts(parts, body);
-            let mut resp = next.run(req).await;
-            // A refusal is sealed with the caller's identity by the envelope.
-            if resp
-                .extensions()
-                .get::<ApiError>()
-                .is_some_and(|e| e.denial.is_some())
-            {
-                resp.extensions_mut().insert(caller);
-            }
-            resp
+            Some(caller)
         }
-        Err(e) => e.into_response(),
+        Err(Failure(e)) => {
+            parts.extensions.insert(Unauthenticated(e));
+            None
+        }
+    };
+    (Request::from_parts(parts, body), caller)
+}
+
+/// The layer of every signed route: a request goes on only with a caller; otherwise it is answered
+/// with the reason authentication failed. No allocation, no boxing: the common case is a field
+/// check and the inner service's own future.
+#[derive(Clone, Copy)]
+pub struct RequireCaller;
+
+impl<S> Layer<S> for RequireCaller {
+    type Service = RequireCallerService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireCallerService(inner)
     }
 }
 
-async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, crate::envelope::Failure> {
+#[derive(Clone)]
+pub struct RequireCallerService<S>(S);
+
+impl<S> Service<Request> for RequireCallerService<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Either<Ready<Result<Response, S::Error>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if req.extensions().get::<Caller>().is_some() {
+            return Either::Right(self.0.call(req));
+        }
+        let reason = req
+            .extensions()
+            .get::<Unauthenticated>()
+            .map(|u| u.0.clone())
+            .unwrap_or_else(|| ApiError::unauthenticated("the request was not authenticated"));
+        Either::Left(ready(Ok(Failure(reason).into_response())))
+    }
+}
+
+async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, Failure> {
     let headers = &req.headers;
     let authorization = header(headers, AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthenticated("the Authorization header is missing"))?;

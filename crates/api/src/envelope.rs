@@ -65,6 +65,7 @@ pub fn render_error(
     request_id: &str,
     method: &Method,
     path: &str,
+    caller: Option<&Caller>,
 ) {
     let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
         return;
@@ -75,7 +76,6 @@ pub fn render_error(
         "request_id": request_id,
     });
     if let Some(denial) = &err.denial {
-        let caller = resp.extensions().get::<Caller>();
         let ctx = AuthorizationContext {
             request_id: request_id.to_string(),
             account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),

@@ -1,6 +1,6 @@
-//! The wire APIs of iic. A request passes through the pipeline (request id, body limit, panic
-//! guard, error envelope, access log), then — on a matched route — signature verification and
-//! caller resolution, then a thin handler.
+//! The wire APIs of iic. A request passes through the pipeline (request id, body limit, signature
+//! verification and caller resolution, panic guard, error envelope, access log); a signed route
+//! then refuses a request without a caller, and a thin handler does the work.
 
 pub mod auth;
 pub mod authorize;
@@ -34,10 +34,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Wraps signed `routes` in the request pipeline; tests use it to add routes of their own.
 pub fn app(state: AppState, routes: Router<AppState>) -> Router {
-    let signed = routes.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        auth::verify_signature,
-    ));
+    let signed = routes.route_layer(auth::RequireCaller);
     Router::new()
         .merge(signed)
         .merge(health::routes())

@@ -1,4 +1,5 @@
-//! The outer request pipeline: request id, body limit, panic guard, error envelope, access log.
+//! The request pipeline: request id, body limit, authentication, panic guard, error envelope,
+//! access log — one middleware, so a request is boxed and moved once.
 
 use crate::envelope::{render_error, Failure, RawBody};
 use crate::state::AppState;
@@ -25,17 +26,29 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     let uri = req.uri().clone();
     let path = uri.path();
 
+    let mut caller = None;
     let mut resp = match read_body(&state, req).await {
-        Ok(req) => AssertUnwindSafe(next.run(req))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| {
-                tracing::error!(%request_id, "handler panicked");
-                Failure(ApiError::internal()).into_response()
-            }),
+        Ok(req) => {
+            let (req, authenticated) = crate::auth::authenticate_request(&state, req).await;
+            caller = authenticated;
+            AssertUnwindSafe(next.run(req))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!(%request_id, "handler panicked");
+                    Failure(ApiError::internal()).into_response()
+                })
+        }
         Err(failure) => failure.into_response(),
     };
-    render_error(&state, &mut resp, &request_id, &method, path);
+    render_error(
+        &state,
+        &mut resp,
+        &request_id,
+        &method,
+        path,
+        caller.as_ref(),
+    );
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(X_REQUEST_ID, v);
     }

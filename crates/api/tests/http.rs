@@ -321,6 +321,43 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
+async fn a_signed_route_refuses_an_unsigned_request_even_when_its_handler_ignores_the_caller() {
+    let f = fixture().await;
+    // The panicking test handler takes no Caller: the route itself must refuse.
+    let req = Request::builder()
+        .method("GET")
+        .uri("/test/panic")
+        .body(Body::empty())
+        .expect("request");
+    let (s, b, rid) = call(&f.app, req).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert_eq!(b["error_code"], "APIGW.0301");
+    assert!(
+        b["error_msg"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Authorization"),
+        "{b}"
+    );
+    assert_eq!(b["request_id"], rid.as_str());
+    // Unknown paths and wrong methods answer before any signature is asked for.
+    let unknown = Request::builder()
+        .uri("/v1/nothing-here")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(call(&f.app, unknown).await.0, StatusCode::NOT_FOUND);
+    let wrong_method = Request::builder()
+        .method("PUT")
+        .uri("/v1/instances")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(
+        call(&f.app, wrong_method).await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+#[tokio::test]
 async fn signed_headers_must_cover_host_and_date() {
     let f = fixture().await;
     let mut req = signed("GET", "/v1/instances", "", &f.management, &[]);
