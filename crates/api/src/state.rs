@@ -20,7 +20,7 @@ impl ServerKeys {
         ServerKeys {
             credentials: Sealer::new(&master.derive("iic/credentials")),
             authorization: Sealer::new(&master.derive("iic/authorization-message")),
-            markers: MarkerCodec::new(master.derive("iic/pagination-marker")),
+            markers: MarkerCodec::new(*master.derive("iic/pagination-marker")),
         }
     }
 }

@@ -8,12 +8,19 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// The server's root secret. Every other key is derived from it, one per purpose.
 #[derive(Clone)]
 pub struct MasterKey([u8; 32]);
+
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,8 +37,8 @@ impl MasterKey {
 
     /// Parses 64 hex characters.
     pub fn from_hex(s: &str) -> Option<Self> {
-        let bytes = hex::decode(s.trim()).ok()?;
-        let arr: [u8; 32] = bytes.try_into().ok()?;
+        let bytes = Zeroizing::new(hex::decode(s.trim()).ok()?);
+        let arr: [u8; 32] = bytes.as_slice().try_into().ok()?;
         Some(MasterKey(arr))
     }
 
@@ -39,9 +46,9 @@ impl MasterKey {
         hex::encode(self.0)
     }
 
-    /// A 32-byte key for one purpose; distinct purposes give unrelated keys.
-    pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        hmac_sha256(&self.0, purpose.as_bytes())
+    /// A 32-byte key for one purpose; distinct purposes give unrelated keys. Wiped when dropped.
+    pub fn derive(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(hmac_sha256(&self.0, purpose.as_bytes()))
     }
 
     /// A public fingerprint stored beside the data, so that a server started with another master
@@ -116,7 +123,8 @@ impl Sealer {
     }
 
     /// None when the data was not sealed by this key with this `aad`, or was altered.
-    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    /// The plaintext, wiped from memory when the caller drops it.
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         if sealed.len() < NONCE_LEN + 16 {
             return None;
         }
@@ -124,6 +132,7 @@ impl Sealer {
         self.cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
             .ok()
+            .map(Zeroizing::new)
     }
 }
 
@@ -136,7 +145,10 @@ mod tests {
         let k = MasterKey::generate();
         let s = Sealer::new(&k.derive("test"));
         let sealed = s.seal(b"secret", b"ak1");
-        assert_eq!(s.open(&sealed, b"ak1").as_deref(), Some(&b"secret"[..]));
+        assert_eq!(
+            s.open(&sealed, b"ak1").as_deref().map(Vec::as_slice),
+            Some(&b"secret"[..])
+        );
         assert_eq!(s.open(&sealed, b"ak2"), None, "aad binds the context");
         let mut bad = sealed.clone();
         let last = bad.len() - 1;

@@ -15,6 +15,12 @@ pub struct MarkerCodec {
     key: [u8; 32],
 }
 
+impl Drop for MarkerCodec {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
 impl MarkerCodec {
     pub fn new(key: [u8; 32]) -> Self {
         MarkerCodec { key }

@@ -152,7 +152,7 @@ pub async fn bootstrap(
                 .ok_or("the root secret key cannot be opened with this master key")?;
             (
                 cred.access_key,
-                String::from_utf8(sk).map_err(|_| "the root secret key is not UTF-8")?,
+                String::from_utf8(sk.to_vec()).map_err(|_| "the root secret key is not UTF-8")?,
             )
         }
     };
