@@ -2360,29 +2360,80 @@ async fn assignments_run_through_jobs(store: DynStore) {
     );
 }
 
+/// An instance with one member account, one user and one permission set: what an assignment
+/// request needs.
+struct AssignmentWorld {
+    instance_id: String,
+    account_id: String,
+    user_id: String,
+    set_id: String,
+}
+
+impl AssignmentWorld {
+    async fn new(store: &DynStore, name: &str) -> AssignmentWorld {
+        let b = bootstrapped(store).await;
+        let org = b.organization.id.clone();
+        let root = store.get_root(&org).await.expect("root").expect("x").id;
+        let (ins, _) = store
+            .create_instance_if_absent(&instance(&org, "cn-north-4"))
+            .await
+            .expect("instance");
+        let account = member(&org, &root, &format!("{name}-target"));
+        store.insert_account(&account).await.expect("account");
+        let u = user(&ins.identity_store_id, name);
+        store.create_user(&u, 100).await.expect("user");
+        let set = permission_set(&ins.instance_id, name);
+        store.create_permission_set(&set, 100).await.expect("set");
+        AssignmentWorld {
+            instance_id: ins.instance_id,
+            account_id: account.id,
+            user_id: u.user_id,
+            set_id: set.permission_set_id,
+        }
+    }
+
+    /// A request to assign the user to the account.
+    fn create_request(&self) -> AsyncRequest {
+        request(
+            &self.instance_id,
+            "assignment_create",
+            &self.set_id,
+            Some(("USER", self.user_id.as_str())),
+            Some(&self.account_id),
+        )
+    }
+}
+
+/// Enqueues `count` fresh requests at once; returns (accepted, job id, request id) of each.
+async fn enqueue_concurrently(
+    store: &DynStore,
+    world: &AssignmentWorld,
+    count: usize,
+    max_in_flight: i64,
+) -> Vec<(bool, String, String)> {
+    let tasks: Vec<_> = (0..count)
+        .map(|_| {
+            let (s, r) = (store.clone(), world.create_request());
+            tokio::spawn(async move {
+                let j = job("assignment_create", &r.request_id, 0);
+                let accepted = s.enqueue_request(&r, &j, max_in_flight).await;
+                (accepted, j.id, r.request_id)
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        let (accepted, jid, rid) = t.await.expect("join");
+        out.push((accepted.expect("enqueue"), jid, rid));
+    }
+    out
+}
+
 async fn identical_assignments_applied_concurrently_make_one(store: DynStore) {
-    let b = bootstrapped(&store).await;
-    let org = b.organization.id.clone();
-    let root = store.get_root(&org).await.expect("root").expect("x").id;
-    let (ins, _) = store
-        .create_instance_if_absent(&instance(&org, "cn-north-4"))
-        .await
-        .expect("instance");
-    let account = member(&org, &root, "racetarget");
-    store.insert_account(&account).await.expect("account");
-    let u = user(&ins.identity_store_id, "racer");
-    store.create_user(&u, 100).await.expect("user");
-    let set = permission_set(&ins.instance_id, "Race");
-    store.create_permission_set(&set, 100).await.expect("set");
+    let w = AssignmentWorld::new(&store, "racer").await;
     let mut pairs = Vec::new();
     for _ in 0..8 {
-        let r = request(
-            &ins.instance_id,
-            "assignment_create",
-            &set.permission_set_id,
-            Some(("USER", u.user_id.as_str())),
-            Some(&account.id),
-        );
+        let r = w.create_request();
         let j = job("assignment_create", &r.request_id, 0);
         assert!(store.enqueue_request(&r, &j, 100).await.expect("enqueue"));
         pairs.push((j.id, r.request_id));
@@ -2398,13 +2449,13 @@ async fn identical_assignments_applied_concurrently_make_one(store: DynStore) {
         assert_eq!(t.await.expect("join").expect("apply"), "SUCCEEDED");
     }
     let listed = store
-        .list_assignments(&ins.instance_id, &account.id, None, None, 100)
+        .list_assignments(&w.instance_id, &w.account_id, None, None, 100)
         .await
         .expect("list");
     assert_eq!(listed.len(), 1, "identical requests never yield duplicates");
     assert_eq!(
         store
-            .list_provisioned_for_account(&ins.instance_id, &account.id, None, 10)
+            .list_provisioned_for_account(&w.instance_id, &w.account_id, None, 10)
             .await
             .expect("p")
             .len(),
@@ -2413,74 +2464,29 @@ async fn identical_assignments_applied_concurrently_make_one(store: DynStore) {
 }
 
 async fn in_flight_bound_holds_under_concurrency_and_frees_on_completion(store: DynStore) {
-    let b = bootstrapped(&store).await;
-    let org = b.organization.id.clone();
-    let root = store.get_root(&org).await.expect("root").expect("x").id;
-    let (ins, _) = store
-        .create_instance_if_absent(&instance(&org, "cn-north-4"))
-        .await
-        .expect("instance");
-    let account = member(&org, &root, "boundtarget");
-    store.insert_account(&account).await.expect("account");
-    let u = user(&ins.identity_store_id, "bounded");
-    store.create_user(&u, 100).await.expect("user");
-    let set = permission_set(&ins.instance_id, "Bound");
-    store.create_permission_set(&set, 100).await.expect("set");
-    let new_request = || {
-        request(
-            &ins.instance_id,
-            "assignment_create",
-            &set.permission_set_id,
-            Some(("USER", u.user_id.as_str())),
-            Some(&account.id),
-        )
-    };
+    let w = AssignmentWorld::new(&store, "bounded").await;
     // The first requests of an instance race to make its counter rows; none is refused for it.
-    let first: Vec<_> = (0..24)
-        .map(|_| {
-            let (s, r) = (store.clone(), new_request());
-            tokio::spawn(async move {
-                let j = job("assignment_create", &r.request_id, 0);
-                s.enqueue_request(&r, &j, 1_000)
-                    .await
-                    .map(|ok| (ok, j.id, r.request_id))
-            })
-        })
-        .collect();
-    for t in first {
-        let (ok, jid, rid) = t.await.expect("join").expect("enqueue");
-        assert!(ok, "a first request was refused");
+    for (accepted, jid, rid) in enqueue_concurrently(&store, &w, 24, 1_000).await {
+        assert!(accepted, "a first request was refused");
         store
             .apply_assignment_create(&jid, &rid, 5)
             .await
             .expect("apply");
     }
     const MAX: i64 = 7;
-    let tasks: Vec<_> = (0..40)
-        .map(|_| {
-            let (s, r) = (store.clone(), new_request());
-            tokio::spawn(async move {
-                let j = job("assignment_create", &r.request_id, 0);
-                s.enqueue_request(&r, &j, MAX)
-                    .await
-                    .map(|ok| (ok, j.id, r.request_id))
-            })
-        })
-        .collect();
-    let mut accepted = Vec::new();
-    for t in tasks {
-        let (ok, jid, rid) = t.await.expect("join").expect("enqueue");
-        if ok {
-            accepted.push((jid, rid));
-        }
-    }
-    assert_eq!(accepted.len() as i64, MAX, "exactly the bound is accepted");
-    let extra = new_request();
-    let extra_job = job("assignment_create", &extra.request_id, 0);
-    assert!(!store
-        .enqueue_request(&extra, &extra_job, MAX)
+    let accepted: Vec<_> = enqueue_concurrently(&store, &w, 40, MAX)
         .await
-        .expect("full"));
+        .into_iter()
+        .filter(|(ok, _, _)| *ok)
+        .map(|(_, jid, rid)| (jid, rid))
+        .collect();
+    assert_eq!(accepted.len() as i64, MAX, "exactly the bound is accepted");
+    let enqueue_one = || async {
+        let r = w.create_request();
+        let j = job("assignment_create", &r.request_id, 0);
+        store.enqueue_request(&r, &j, MAX).await.expect("enqueue")
+    };
+    assert!(!enqueue_one().await, "full");
     // A finished request gives its slot back, whichever counter row it came from.
     for (jid, rid) in &accepted[..3] {
         assert_eq!(
@@ -2492,14 +2498,7 @@ async fn in_flight_bound_holds_under_concurrency_and_frees_on_completion(store: 
         );
     }
     for _ in 0..3 {
-        let r = new_request();
-        let j = job("assignment_create", &r.request_id, 0);
-        assert!(store.enqueue_request(&r, &j, MAX).await.expect("freed"));
+        assert!(enqueue_one().await, "a freed slot");
     }
-    let r = new_request();
-    let j = job("assignment_create", &r.request_id, 0);
-    assert!(!store
-        .enqueue_request(&r, &j, MAX)
-        .await
-        .expect("full again"));
+    assert!(!enqueue_one().await, "full again");
 }
