@@ -1539,8 +1539,14 @@ async fn account_creation_runs_through_a_job(store: DynStore) {
         .is_empty());
 }
 
-async fn jobs_are_claimed_once_in_batches(store: DynStore) {
-    let b = bootstrapped(&store).await;
+/// Queues `count` jobs, due at once, by closing as many new member accounts (any job kind is
+/// claimed the same way). Returns the organization, its root and the job ids, oldest first.
+async fn queued_jobs(
+    store: &DynStore,
+    count: usize,
+    prefix: &str,
+) -> (String, String, Vec<String>) {
+    let b = bootstrapped(store).await;
     let org = b.organization.id.clone();
     let root = store
         .get_root(&org)
@@ -1549,13 +1555,21 @@ async fn jobs_are_claimed_once_in_batches(store: DynStore) {
         .expect("exists")
         .id;
     let mut ids = Vec::new();
-    for i in 0..45 {
-        let a = member(&org, &root, &format!("batch-{i}"));
+    for i in 0..count {
+        let a = member(&org, &root, &format!("{prefix}-{i}"));
         store.insert_account(&a).await.expect("account");
         let j = job("close_account", &a.id, 0);
         ids.push(j.id.clone());
-        store.close_account(&org, &a.id, &j).await.expect("close");
+        assert_eq!(
+            store.close_account(&org, &a.id, &j).await.expect("close"),
+            OrgOutcome::Done
+        );
     }
+    (org, root, ids)
+}
+
+async fn jobs_are_claimed_once_in_batches(store: DynStore) {
+    let (_, _, mut ids) = queued_jobs(&store, 45, "batch").await;
     // One batch is the oldest jobs, in order, and no more than asked for.
     let first = store.claim_jobs("w0", 500, 60_000, 7).await.expect("batch");
     assert_eq!(
@@ -1598,26 +1612,7 @@ async fn jobs_are_claimed_once_in_batches(store: DynStore) {
 }
 
 async fn jobs_are_claimed_once_under_leases(store: DynStore) {
-    let b = bootstrapped(&store).await;
-    let org = b.organization.id.clone();
-    let root = store
-        .get_root(&org)
-        .await
-        .expect("root")
-        .expect("exists")
-        .id;
-    // Jobs come from closing accounts here; any kind works the same.
-    let mut ids = Vec::new();
-    for i in 0..20 {
-        let a = member(&org, &root, &format!("racer-{i}"));
-        store.insert_account(&a).await.expect("account");
-        let j = job("close_account", &a.id, 0);
-        ids.push(j.id.clone());
-        assert_eq!(
-            store.close_account(&org, &a.id, &j).await.expect("close"),
-            OrgOutcome::Done
-        );
-    }
+    let (org, root, ids) = queued_jobs(&store, 20, "racer").await;
     let not_yet = job("close_account", "x", 1_000_000);
     let a = member(&org, &root, "later");
     store.insert_account(&a).await.expect("account");
