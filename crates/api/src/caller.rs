@@ -5,6 +5,7 @@ use iic_domain::crypto::Sealer;
 use iic_store::{DynStore, Project, StoreError};
 use parking_lot::RwLock;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// The account behind a credential, with what authorization needs to know about it.
@@ -51,7 +52,15 @@ pub struct Caller {
 pub struct CallerCache {
     ttl_ms: i64,
     keys: RwLock<HashMap<String, Arc<ResolvedKey>>>,
+    /// The last revocation count read from the store (see [`REVOCATIONS`]).
+    revocations_seen: AtomicI64,
 }
+
+/// The meta counter that every change taking access away from a cached key bumps (a key deleted,
+/// an account removed or closed, an organization created or deleted). Each server reads it a few
+/// times a second and drops its cache when it moved, so such a change reaches every server sharing
+/// the database well before a cached entry would expire.
+pub const REVOCATIONS: &str = "auth.revocations";
 
 const MAX_CACHED_KEYS: usize = 100_000;
 
@@ -60,12 +69,20 @@ impl CallerCache {
         CallerCache {
             ttl_ms,
             keys: RwLock::new(HashMap::new()),
+            revocations_seen: AtomicI64::new(0),
         }
     }
 
     /// Forgets everything, so the next request reads the store (after a change made here).
     pub fn clear(&self) {
         self.keys.write().clear();
+    }
+
+    /// Takes the store's revocation count; forgets everything when it moved since last time.
+    pub fn observe_revocations(&self, count: i64) {
+        if self.revocations_seen.swap(count, Ordering::AcqRel) != count {
+            self.clear();
+        }
     }
 
     /// The key and its account, or None when no such access key exists.

@@ -93,6 +93,18 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// After a change that takes access away from keys: forgets this server's cached keys at once
+    /// and bumps the revocation count, so every other server on the database forgets them too.
+    pub async fn revoke_cached_callers(&self) {
+        self.callers.clear();
+        match self.store.increment_meta(crate::caller::REVOCATIONS).await {
+            Ok(count) => self.callers.observe_revocations(count),
+            Err(e) => {
+                tracing::error!(error = %e, "could not publish a revocation; other servers forget cached keys within their cache time")
+            }
+        }
+    }
+
     /// Replaces the catalogue of system-defined policies (at start, before serving).
     pub fn with_catalog(self, catalog: iic_domain::permission_set::Catalog) -> Self {
         match std::sync::Arc::try_unwrap(self.0) {

@@ -83,6 +83,11 @@ pub async fn run(config: &Config, command: KeysCommand) -> Result<(), String> {
             {
                 return Err(format!("no access key {access_key}"));
             }
+            // Running servers drop their cached copy of the key on seeing the count move.
+            store
+                .increment_meta(iic_api::caller::REVOCATIONS)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("{}", json!({ "deleted": access_key }));
         }
     }

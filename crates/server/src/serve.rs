@@ -69,7 +69,8 @@ pub async fn run(config: Config) -> Result<(), String> {
         2
     };
     let worker_count = config.workers.unwrap_or(default_workers);
-    let workers = crate::worker::spawn(state.clone(), worker_count);
+    let mut workers = crate::worker::spawn(state.clone(), worker_count);
+    workers.push(tokio::spawn(watch_revocations(state.clone())));
     axum::serve(listener, iic_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -79,6 +80,23 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     tracing::info!("iic stopped");
     Ok(())
+}
+
+/// How often the revocation count is read: the longest a key deleted elsewhere (by `iic keys
+/// delete`, or by another server) stays usable here, instead of the credential cache time.
+const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+async fn watch_revocations(state: AppState) {
+    let mut tick = tokio::time::interval(REVOCATION_POLL);
+    loop {
+        tick.tick().await;
+        match state.store.get_meta(iic_api::caller::REVOCATIONS).await {
+            Ok(value) => state
+                .callers
+                .observe_revocations(value.and_then(|v| v.parse().ok()).unwrap_or(0)),
+            Err(e) => tracing::warn!(error = %e, "reading the revocation count failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

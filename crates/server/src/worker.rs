@@ -90,7 +90,7 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
                 .store
                 .finish_account_closure(&job.id, &job.payload, now)
                 .await?;
-            state.callers.clear();
+            state.revoke_cached_callers().await;
             tracing::info!(account_id = %job.payload, "account closed");
             Ok(())
         }

@@ -263,6 +263,8 @@ pub trait MetaStore {
     async fn get_meta(&self, key: &str) -> StoreResult<Option<String>>;
     /// Stores `value` under `key` unless a value exists; returns the value stored afterwards.
     async fn put_meta_if_absent(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Adds one to the counter kept under `key` (0 when absent) and returns the new value.
+    async fn increment_meta(&self, key: &str) -> StoreResult<i64>;
 }
 
 /// Users, groups and memberships of identity stores, and their password policies.

@@ -95,6 +95,7 @@ suite!(
     alias_outcomes,
     delete_instances_removes_them,
     instance_list_follows_every_write,
+    meta_counters_count_up_from_one,
     regions_register_once,
     meta_keeps_the_first_value,
     concurrent_instance_creation_yields_one,
@@ -2496,4 +2497,30 @@ async fn in_flight_bound_holds_under_concurrency_and_frees_on_completion(store: 
         assert!(enqueue_one().await, "a freed slot");
     }
     assert!(!enqueue_one().await, "full again");
+}
+
+async fn meta_counters_count_up_from_one(store: DynStore) {
+    assert_eq!(store.get_meta("test.counter").await.expect("get"), None);
+    assert_eq!(
+        store.increment_meta("test.counter").await.expect("first"),
+        1
+    );
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.increment_meta("test.counter").await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("join").expect("increment");
+    }
+    assert_eq!(
+        store
+            .get_meta("test.counter")
+            .await
+            .expect("get")
+            .as_deref(),
+        Some("11"),
+        "concurrent increments are never lost"
+    );
 }

@@ -285,7 +285,7 @@ pub async fn remove(
     orgs::validate_account_id("account_id", &account_id)?;
     let o = state.store.remove_account(&org.id, &account_id).await?;
     outcome(o, &format!("account {account_id} in the organization"))?;
-    state.callers.clear();
+    state.revoke_cached_callers().await;
     Ok(())
 }
 

@@ -36,7 +36,7 @@ pub async fn create_organization(
         OrgOutcome::NotFound => return Err(orgs::not_found("the calling account").into()),
         OrgOutcome::Conflict(why) => return Err(orgs::conflict(why).into()),
     }
-    state.callers.clear();
+    state.revoke_cached_callers().await;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "organization": views::organization(&org, &caller.account.name) })),
@@ -66,7 +66,7 @@ pub async fn delete_organization(
     let org = as_management(&state, &caller).await?;
     match state.store.delete_organization(&org.id).await? {
         OrgOutcome::Done => {
-            state.callers.clear();
+            state.revoke_cached_callers().await;
             Ok(StatusCode::NO_CONTENT)
         }
         OrgOutcome::NotFound => Err(orgs::not_found(format!("organization {}", org.id)).into()),

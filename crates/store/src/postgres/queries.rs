@@ -512,4 +512,16 @@ impl MetaStore for PgStore {
                 .try_get(0)?,
         )
     }
+
+    async fn increment_meta(&self, key: &str) -> StoreResult<i64> {
+        let c = self.client().await?;
+        Ok(c.query_one(
+            "INSERT INTO meta (key, value) VALUES ($1, '1')
+                 ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text
+                 RETURNING value::bigint",
+            &[&key],
+        )
+        .await?
+        .try_get(0)?)
+    }
 }

@@ -503,4 +503,19 @@ impl MetaStore for SqliteStore {
         })
         .await
     }
+
+    async fn increment_meta(&self, key: &str) -> StoreResult<i64> {
+        let k = key.to_string();
+        self.write(move |tx| {
+            tx.query_row(
+                "INSERT INTO meta (key, value) VALUES ($1, '1')
+                 ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)
+                 RETURNING CAST(value AS INTEGER)",
+                [k],
+                |r| r.get(0),
+            )
+            .map_err(map_err)
+        })
+        .await
+    }
 }
