@@ -258,9 +258,6 @@ pub fn format_sdk_date(unix_secs: i64) -> String {
     )
 }
 
-/// Client side: signs a request the way the SDK does and returns the Authorization value.
-/// `headers` are (name, value) pairs that will be sent, `Host` and `X-Sdk-Date` included;
-/// `raw_query` is the query as sent (the SDK sends it already canonical).
 /// The payload hash a client signs: an `X-Sdk-Content-Sha256` value verbatim for a non-empty
 /// body, else the body's SHA-256.
 fn client_payload_hash(headers: &[(&str, &str)], body: &[u8]) -> String {
@@ -273,6 +270,9 @@ fn client_payload_hash(headers: &[(&str, &str)], body: &[u8]) -> String {
     }
 }
 
+/// Client side: signs a request the way the SDK does and returns the Authorization value.
+/// `headers` are (name, value) pairs that will be sent, `Host` and `X-Sdk-Date` included;
+/// `raw_query` is the query as sent (the SDK sends it already canonical).
 pub fn authorization_for(
     access_key: &str,
     secret_key: &str,
