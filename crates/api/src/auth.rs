@@ -122,7 +122,7 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, Failure> 
     }
     let signed_headers = parsed.signed_headers;
     for required in ["host", "x-sdk-date"] {
-        if !signed_headers.split(';').any(|h| h == required) {
+        if !is_signed(signed_headers, required) {
             return Err(ApiError::unauthenticated(format!(
                 "SignedHeaders must include {required}"
             ))
@@ -205,9 +205,12 @@ fn unsigned_payload_allowed(headers: &HeaderMap, signed_headers: &str, body: &[u
     !body.is_empty()
         && !json_like
         && header(headers, X_SDK_CONTENT_SHA256) == Some(UNSIGNED_PAYLOAD)
-        && signed_headers
-            .split(';')
-            .any(|h| h == "x-sdk-content-sha256")
+        && is_signed(signed_headers, "x-sdk-content-sha256")
+}
+
+/// Whether `name` (lower case) is among the `SignedHeaders` of the Authorization header.
+fn is_signed(signed_headers: &str, name: &str) -> bool {
+    signed_headers.split(';').any(|h| h == name)
 }
 
 fn check_security_token(
@@ -225,7 +228,7 @@ fn check_security_token(
             "the access key is temporary and needs its X-Security-Token",
         )),
         (Some(expected), Some(token)) => {
-            if !signed_headers.split(';').any(|h| h == "x-security-token") {
+            if !is_signed(signed_headers, "x-security-token") {
                 return Err(ApiError::unauthenticated(
                     "X-Security-Token must be among the signed headers",
                 ));
