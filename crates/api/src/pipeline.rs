@@ -26,20 +26,19 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
     let uri = req.uri().clone();
     let path = uri.path();
 
-    let mut caller = None;
-    let mut resp = match read_body(&state, req).await {
+    let (mut resp, caller) = match read_body(&state, req).await {
         Ok(req) => {
-            let (req, authenticated) = crate::auth::authenticate_request(&state, req).await;
-            caller = authenticated;
-            AssertUnwindSafe(next.run(req))
+            let (req, caller) = crate::auth::authenticate_request(&state, req).await;
+            let resp = AssertUnwindSafe(next.run(req))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| {
                     tracing::error!(%request_id, "handler panicked");
                     Failure(ApiError::internal()).into_response()
-                })
+                });
+            (resp, caller)
         }
-        Err(failure) => failure.into_response(),
+        Err(failure) => (failure.into_response(), None),
     };
     render_error(
         &state,
