@@ -56,14 +56,6 @@ fn format_line(out: &mut Vec<u8>, now: SystemTime, event: &Event<'_>, json: bool
         out.extend_from_slice(b"\",\"level\":\"");
         out.extend_from_slice(level.as_bytes());
         out.extend_from_slice(b"\",\"fields\":{");
-        event.record(&mut Fields {
-            out,
-            json,
-            first: true,
-        });
-        out.extend_from_slice(b"},\"target\":");
-        json_string(out, meta.target());
-        out.extend_from_slice(b"}\n");
     } else {
         timestamp(out, now);
         for _ in level.len()..6 {
@@ -73,13 +65,18 @@ fn format_line(out: &mut Vec<u8>, now: SystemTime, event: &Event<'_>, json: bool
         out.push(b' ');
         out.extend_from_slice(meta.target().as_bytes());
         out.push(b':');
-        event.record(&mut Fields {
-            out,
-            json,
-            first: true,
-        });
-        out.push(b'\n');
     }
+    event.record(&mut Fields {
+        out,
+        json,
+        first: true,
+    });
+    if json {
+        out.extend_from_slice(b"},\"target\":");
+        json_string(out, meta.target());
+        out.push(b'}');
+    }
+    out.push(b'\n');
 }
 
 struct Fields<'a> {
@@ -171,53 +168,36 @@ fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
         out.extend_from_slice(&clock.text);
     });
     out.push(b'.');
-    let micros = since.subsec_micros();
-    let digits = itoa::Buffer::new().format(micros).len();
-    for _ in digits..6 {
+    let mut micros = itoa::Buffer::new();
+    let micros = micros.format(since.subsec_micros());
+    for _ in micros.len()..6 {
         out.push(b'0');
     }
-    out.extend_from_slice(itoa::Buffer::new().format(micros).as_bytes());
+    out.extend_from_slice(micros.as_bytes());
     out.push(b'Z');
 }
 
+/// `YYYY-MM-DDTHH:MM:SS` in UTC.
 fn civil_text(unix_seconds: u64) -> [u8; 19] {
-    let days = (unix_seconds / 86_400) as i64;
-    let secs = unix_seconds % 86_400;
-    let (year, month, day) = date_of_day(days);
+    let at = i64::try_from(unix_seconds)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let mut text = *b"0000-00-00T00:00:00";
-    let mut put = |at: usize, value: u64, width: usize| {
+    let mut put = |at: usize, value: u32, width: usize| {
         let mut v = value;
         for i in (0..width).rev() {
             text[at + i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
     };
-    put(0, year as u64, 4);
-    put(5, month as u64, 2);
-    put(8, day as u64, 2);
-    put(11, secs / 3600, 2);
-    put(14, secs / 60 % 60, 2);
-    put(17, secs % 60, 2);
+    put(0, at.year().unsigned_abs(), 4);
+    put(5, u32::from(u8::from(at.month())), 2);
+    put(8, u32::from(at.day()), 2);
+    put(11, u32::from(at.hour()), 2);
+    put(14, u32::from(at.minute()), 2);
+    put(17, u32::from(at.second()), 2);
     text
-}
-
-/// The proleptic Gregorian date of a count of days since 1970-01-01, computed over 400-year eras.
-fn date_of_day(days: i64) -> (i64, u32, u32) {
-    let shifted = days + 719_468; // days from 0000-03-01
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153; // March = 0
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
