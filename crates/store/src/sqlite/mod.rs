@@ -186,6 +186,18 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?
     }
+
+    /// A write to the instances table: runs like [`SqliteStore::write`], then drops the instance
+    /// cache, whether the write committed or not.
+    pub(crate) async fn write_instances<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let out = self.write(f).await;
+        self.instances.invalidate();
+        out
+    }
 }
 
 impl crate::Store for SqliteStore {

@@ -317,7 +317,7 @@ impl InstanceStore for SqliteStore {
         instance: &Instance,
     ) -> StoreResult<(Instance, bool)> {
         let i = instance.clone();
-        let out = self.write(move |tx| {
+        self.write_instances(move |tx| {
             let existing = tx
                 .query_row(
                     &format!("SELECT {INSTANCE_COLUMNS} FROM instances WHERE organization_id = $1 AND region = $2"),
@@ -346,9 +346,7 @@ impl InstanceStore for SqliteStore {
             .map_err(map_err)?;
             Ok((created, true))
         })
-        .await;
-        self.instances.invalidate();
-        out
+        .await
     }
 
     async fn get_instance(&self, instance_id: &str) -> StoreResult<Option<Instance>> {
@@ -401,54 +399,48 @@ impl InstanceStore for SqliteStore {
 
     async fn set_alias(&self, instance_id: &str, alias: &str) -> StoreResult<SetAliasOutcome> {
         let (id, alias) = (instance_id.to_string(), alias.to_string());
-        let out = self
-            .write(move |tx| {
-                let current: Option<Option<String>> = tx
-                    .query_row(
-                        "SELECT alias FROM instances WHERE instance_id = $1",
-                        [&id],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(map_err)?;
-                match current {
-                    None => return Ok(SetAliasOutcome::NoSuchInstance),
-                    Some(Some(_)) => return Ok(SetAliasOutcome::AlreadySet),
-                    Some(None) => {}
-                }
-                let taken: bool = tx
-                    .query_row(
-                        "SELECT EXISTS (SELECT 1 FROM instances WHERE alias = $1)",
-                        [&alias],
-                        |r| r.get(0),
-                    )
-                    .map_err(map_err)?;
-                if taken {
-                    return Ok(SetAliasOutcome::Taken);
-                }
-                tx.execute(
-                    "UPDATE instances SET alias = $1 WHERE instance_id = $2",
-                    params![alias, id],
+        self.write_instances(move |tx| {
+            let current: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT alias FROM instances WHERE instance_id = $1",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(map_err)?;
+            match current {
+                None => return Ok(SetAliasOutcome::NoSuchInstance),
+                Some(Some(_)) => return Ok(SetAliasOutcome::AlreadySet),
+                Some(None) => {}
+            }
+            let taken: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM instances WHERE alias = $1)",
+                    [&alias],
+                    |r| r.get(0),
                 )
                 .map_err(map_err)?;
-                Ok(SetAliasOutcome::Set)
-            })
-            .await;
-        self.instances.invalidate();
-        out
+            if taken {
+                return Ok(SetAliasOutcome::Taken);
+            }
+            tx.execute(
+                "UPDATE instances SET alias = $1 WHERE instance_id = $2",
+                params![alias, id],
+            )
+            .map_err(map_err)?;
+            Ok(SetAliasOutcome::Set)
+        })
+        .await
     }
 
     async fn delete_instances(&self, organization_id: &str) -> StoreResult<u64> {
         let org = organization_id.to_string();
-        let out = self
-            .write(move |tx| {
-                tx.execute("DELETE FROM instances WHERE organization_id = $1", [org])
-                    .map(|n| n as u64)
-                    .map_err(map_err)
-            })
-            .await;
-        self.instances.invalidate();
-        out
+        self.write_instances(move |tx| {
+            tx.execute("DELETE FROM instances WHERE organization_id = $1", [org])
+                .map(|n| n as u64)
+                .map_err(map_err)
+        })
+        .await
     }
 
     async fn register_region(&self, organization_id: &str, region_id: &str) -> StoreResult<bool> {
