@@ -147,26 +147,34 @@ async fn take_slot(
     request_id: &str,
     max_in_flight: i64,
 ) -> StoreResult<Option<i32>> {
-    for first_try in [true, false] {
-        for shard in sql::shard_order(request_id, SHARDS) {
-            let capacity = sql::shard_capacity(max_in_flight, SHARDS, shard);
-            let shard = shard as i32;
-            if capacity > 0
-                && tx
-                    .execute(sql::TAKE_SLOT, &[&instance_id, &shard, &capacity])
-                    .await?
-                    == 1
-            {
-                return Ok(Some(shard));
-            }
+    if let Some(shard) = try_shards(tx, instance_id, request_id, max_in_flight).await? {
+        return Ok(Some(shard));
+    }
+    // An instance's counter rows are made by its first requests (several may race to make them:
+    // the losers wait for the winner's rows); then every shard is tried once more.
+    tx.execute(ENSURE_COUNTERS, &[&instance_id, &(SHARDS as i32)])
+        .await?;
+    try_shards(tx, instance_id, request_id, max_in_flight).await
+}
+
+/// Tries every shard once, starting at the request's own.
+async fn try_shards(
+    tx: &Transaction<'_>,
+    instance_id: &str,
+    request_id: &str,
+    max_in_flight: i64,
+) -> StoreResult<Option<i32>> {
+    for shard in sql::shard_order(request_id, SHARDS) {
+        let capacity = sql::shard_capacity(max_in_flight, SHARDS, shard);
+        let shard = shard as i32;
+        if capacity > 0
+            && tx
+                .execute(sql::TAKE_SLOT, &[&instance_id, &shard, &capacity])
+                .await?
+                == 1
+        {
+            return Ok(Some(shard));
         }
-        // An instance's counter rows are made by its first requests (several may race to make
-        // them: the losers wait for the winner's rows); then every shard is tried once more.
-        if !first_try {
-            break;
-        }
-        tx.execute(ENSURE_COUNTERS, &[&instance_id, &(SHARDS as i32)])
-            .await?;
     }
     Ok(None)
 }
