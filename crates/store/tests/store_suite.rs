@@ -2155,24 +2155,12 @@ async fn run(store: &DynStore, req: &AsyncRequest) -> String {
 }
 
 async fn assignments_run_through_jobs(store: DynStore) {
-    let b = bootstrapped(&store).await;
-    let org = b.organization.id.clone();
-    let root = store.get_root(&org).await.expect("root").expect("x").id;
-    let (ins, _) = store
-        .create_instance_if_absent(&instance(&org, "cn-north-4"))
-        .await
-        .expect("instance");
-    let (iid, sid) = (ins.instance_id.clone(), ins.identity_store_id.clone());
-    let account = member(&org, &root, "target");
-    store.insert_account(&account).await.expect("account");
-    let u = user(&sid, "assignee");
-    store.create_user(&u, 100).await.expect("user");
-    let set = permission_set(&iid, "Ops");
-    store.create_permission_set(&set, 100).await.expect("set");
-    let ps = set.permission_set_id.clone();
-    let principal = Some(("USER", u.user_id.as_str()));
+    let w = AssignmentWorld::new(&store, "assignee").await;
+    let (iid, sid) = (w.instance_id.clone(), w.identity_store_id.clone());
+    let (account_id, user_id, ps) = (w.account_id.clone(), w.user_id.clone(), w.set_id.clone());
+    let principal = Some(("USER", user_id.as_str()));
 
-    let create = request(&iid, "assignment_create", &ps, principal, Some(&account.id));
+    let create = request(&iid, "assignment_create", &ps, principal, Some(&account_id));
     assert_eq!(run(&store, &create).await, "SUCCEEDED");
     let stored = store
         .get_request(&iid, "assignment_create", &create.request_id)
@@ -2186,14 +2174,14 @@ async fn assignments_run_through_jobs(store: DynStore) {
     assert_eq!(
         run(
             &store,
-            &request(&iid, "assignment_create", &ps, principal, Some(&account.id))
+            &request(&iid, "assignment_create", &ps, principal, Some(&account_id))
         )
         .await,
         "SUCCEEDED",
         "again is fine"
     );
     let listed = store
-        .list_assignments(&iid, &account.id, Some(&ps), None, 10)
+        .list_assignments(&iid, &account_id, Some(&ps), None, 10)
         .await
         .expect("list");
     assert_eq!(
@@ -2203,7 +2191,7 @@ async fn assignments_run_through_jobs(store: DynStore) {
     );
     assert_eq!(
         store
-            .list_assignments_for_principal(&iid, "USER", &u.user_id, None, None, 10)
+            .list_assignments_for_principal(&iid, "USER", &user_id, None, None, 10)
             .await
             .expect("principal")
             .len(),
@@ -2218,7 +2206,7 @@ async fn assignments_run_through_jobs(store: DynStore) {
     assert!(store.is_provisioned(&ps).await.expect("is"));
     assert_eq!(
         store
-            .list_provisioned_for_account(&iid, &account.id, None, 10)
+            .list_provisioned_for_account(&iid, &account_id, None, 10)
             .await
             .expect("acct")
             .len(),
@@ -2231,7 +2219,7 @@ async fn assignments_run_through_jobs(store: DynStore) {
         "assignment_create",
         &ps,
         Some(("USER", ghost.as_str())),
-        Some(&account.id),
+        Some(&account_id),
     );
     assert_eq!(run(&store, &bad).await, "FAILED");
     let failed = store
@@ -2283,7 +2271,7 @@ async fn assignments_run_through_jobs(store: DynStore) {
     assert_eq!(
         run(
             &store,
-            &request(&iid, "assignment_delete", &ps, principal, Some(&account.id))
+            &request(&iid, "assignment_delete", &ps, principal, Some(&account_id))
         )
         .await,
         "SUCCEEDED"
@@ -2291,13 +2279,13 @@ async fn assignments_run_through_jobs(store: DynStore) {
     assert_eq!(
         run(
             &store,
-            &request(&iid, "assignment_delete", &ps, principal, Some(&account.id))
+            &request(&iid, "assignment_delete", &ps, principal, Some(&account_id))
         )
         .await,
         "FAILED"
     );
     assert!(store
-        .list_assignments(&iid, &account.id, None, None, 10)
+        .list_assignments(&iid, &account_id, None, None, 10)
         .await
         .expect("empty")
         .is_empty());
@@ -2310,28 +2298,28 @@ async fn assignments_run_through_jobs(store: DynStore) {
     assert_eq!(
         run(
             &store,
-            &request(&iid, "assignment_create", &ps, principal, Some(&account.id))
+            &request(&iid, "assignment_create", &ps, principal, Some(&account_id))
         )
         .await,
         "SUCCEEDED"
     );
     store
-        .delete_user(&sid, &u.user_id)
+        .delete_user(&sid, &user_id)
         .await
         .expect("delete user");
     assert!(store
-        .list_assignments_for_principal(&iid, "USER", &u.user_id, None, None, 10)
+        .list_assignments_for_principal(&iid, "USER", &user_id, None, None, 10)
         .await
         .expect("gone")
         .is_empty());
 
     // The in-flight bound refuses without writing.
-    let r1 = request(&iid, "assignment_create", &ps, principal, Some(&account.id));
+    let r1 = request(&iid, "assignment_create", &ps, principal, Some(&account_id));
     assert!(store
         .enqueue_request(&r1, &job("assignment_create", &r1.request_id, 0), 1)
         .await
         .expect("first"));
-    let r2 = request(&iid, "assignment_create", &ps, principal, Some(&account.id));
+    let r2 = request(&iid, "assignment_create", &ps, principal, Some(&account_id));
     assert!(!store
         .enqueue_request(&r2, &job("assignment_create", &r2.request_id, 0), 1)
         .await
@@ -2360,6 +2348,7 @@ async fn assignments_run_through_jobs(store: DynStore) {
 /// request needs.
 struct AssignmentWorld {
     instance_id: String,
+    identity_store_id: String,
     account_id: String,
     user_id: String,
     set_id: String,
@@ -2382,6 +2371,7 @@ impl AssignmentWorld {
         store.create_permission_set(&set, 100).await.expect("set");
         AssignmentWorld {
             instance_id: ins.instance_id,
+            identity_store_id: ins.identity_store_id,
             account_id: account.id,
             user_id: u.user_id,
             set_id: set.permission_set_id,
