@@ -1,5 +1,6 @@
 //! The domain layer of iic: plain types and functions with no I/O.
 
+pub mod assignment;
 pub mod authz;
 pub mod clock;
 pub mod crypto;
@@ -7,8 +8,11 @@ pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod instance;
+pub mod job;
 pub mod marker;
+pub mod names;
 pub mod organizations;
+pub mod page;
 pub mod permission_set;
 pub mod policy;
 pub mod signing;

@@ -1,6 +1,12 @@
 //! Organizations: ids, field rules and errors of the slice of the Organizations API that IAM
 //! Identity Center depends on.
 
+mod refusal;
+mod states;
+
+pub use refusal::{CreationFailure, Refusal};
+pub use states::{AccountStatus, ClosureState, CreationState, JoinMethod};
+
 use crate::ApiError;
 use serde::{Deserialize, Serialize};
 
