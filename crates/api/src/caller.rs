@@ -2,11 +2,38 @@
 //! signed request needs no store round trip to authenticate.
 
 use iic_domain::crypto::Sealer;
-use iic_store::{DynStore, Project, StoreError};
+use iic_domain::organizations::AccountStatus;
+use iic_store::{Project, SharedStore, StoreError};
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+/// Why a key could not be resolved (besides not existing).
+#[derive(Debug)]
+pub enum ResolveError {
+    Store(StoreError),
+    /// The stored secret does not open with this server's master key.
+    Unsealable(String),
+}
+
+impl From<StoreError> for ResolveError {
+    fn from(e: StoreError) -> Self {
+        ResolveError::Store(e)
+    }
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Store(e) => e.fmt(f),
+            ResolveError::Unsealable(key) => write!(
+                f,
+                "the secret of access key {key} cannot be opened with this master key"
+            ),
+        }
+    }
+}
 
 /// The account behind a credential, with what authorization needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,10 +115,10 @@ impl CallerCache {
     /// The key and its account, or None when no such access key exists.
     pub async fn resolve(
         &self,
-        store: &DynStore,
+        store: &SharedStore,
         sealer: &Sealer,
         access_key: &str,
-    ) -> Result<Option<Arc<ResolvedKey>>, StoreError> {
+    ) -> Result<Option<Arc<ResolvedKey>>, ResolveError> {
         let now = iic_domain::clock::now_millis();
         if let Some(hit) = self.keys.read().get(access_key) {
             if now - hit.fetched_at < self.ttl_ms {
@@ -104,11 +131,7 @@ impl CallerCache {
         };
         let secret = sealer
             .open(&cred.secret_sealed, cred.access_key.as_bytes())
-            .ok_or_else(|| {
-                StoreError::Backend(format!(
-                    "the secret of access key {access_key} cannot be opened with this master key"
-                ))
-            })?;
+            .ok_or_else(|| ResolveError::Unsealable(access_key.to_string()))?;
         let Some(account) = store.get_account(&cred.account_id).await? else {
             return Ok(None);
         };
@@ -124,7 +147,7 @@ impl CallerCache {
             access_key: Arc::from(cred.access_key.as_str()),
             signing_key: iic_domain::signing::SigningKey::new(&secret),
             account: Arc::new(AccountInfo {
-                closed: account.status == "suspended",
+                closed: account.status == AccountStatus::Suspended,
                 id: account.id,
                 name: account.name,
                 organization_id: account.organization_id,

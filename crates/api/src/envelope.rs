@@ -27,15 +27,12 @@ impl From<ApiError> for Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(rule) => {
-                tracing::warn!(%rule, "write refused by a uniqueness rule");
-                Failure(ApiError::concurrency_conflict())
-            }
-            StoreError::Backend(detail) => {
-                tracing::error!(%detail, "store failure");
-                Failure(ApiError::internal())
-            }
+        if e.is_conflict() {
+            tracing::warn!(error = %e, "write refused by a rule of the schema");
+            Failure(ApiError::concurrency_conflict())
+        } else {
+            tracing::error!(error = %e, "store failure");
+            Failure(ApiError::internal())
         }
     }
 }

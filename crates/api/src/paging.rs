@@ -5,44 +5,33 @@ use iic_domain::marker::{parse_limit, MarkerCodec};
 use iic_domain::ApiError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    /// Rows after this sequence number.
-    pub after: Option<i64>,
-    pub limit: i64,
+pub use iic_domain::page::Page;
+
+/// The page a listing asks for: `limit` 1..=`max` (default `max`), `marker` issued by this
+/// listing (`scope`).
+pub fn page(
+    q: &QueryParams,
+    markers: &MarkerCodec,
+    scope: &str,
+    max: i64,
+) -> Result<Page, ApiError> {
+    page_with_default(q, markers, scope, max, max)
 }
 
-impl PageRequest {
-    /// `limit` 1..=`max` (default `max`), `marker` issued by this listing (`scope`).
-    pub fn from_query(
-        q: &QueryParams,
-        markers: &MarkerCodec,
-        scope: &str,
-        max: i64,
-    ) -> Result<Self, ApiError> {
-        Self::from_query_with_default(q, markers, scope, max, max)
-    }
-
-    /// Like [`PageRequest::from_query`] with a default page size below the maximum.
-    pub fn from_query_with_default(
-        q: &QueryParams,
-        markers: &MarkerCodec,
-        scope: &str,
-        max: i64,
-        default: i64,
-    ) -> Result<Self, ApiError> {
-        let limit = parse_limit(q.int("limit")?, max, default)?;
-        let after = q
-            .get("marker")
-            .map(|m| markers.decode(scope, m))
-            .transpose()?;
-        Ok(PageRequest { after, limit })
-    }
-
-    /// How many rows to fetch: one more than the page, to learn whether another page follows.
-    pub fn fetch(&self) -> i64 {
-        self.limit + 1
-    }
+/// Like [`page`] with a default page size below the maximum.
+pub fn page_with_default(
+    q: &QueryParams,
+    markers: &MarkerCodec,
+    scope: &str,
+    max: i64,
+    default: i64,
+) -> Result<Page, ApiError> {
+    let limit = parse_limit(q.int("limit")?, max, default)?;
+    let after = q
+        .get("marker")
+        .map(|m| markers.decode(scope, m))
+        .transpose()?;
+    Ok(Page { after, limit })
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -51,10 +40,10 @@ pub struct PageInfo {
     pub current_count: usize,
 }
 
-/// Cuts `rows` (fetched with [`PageRequest::fetch`]) to the page and builds its `page_info`.
+/// Cuts `rows` (fetched for [`Page::lookahead`]) to the page and builds its `page_info`.
 pub fn finish<T>(
     mut rows: Vec<T>,
-    page: PageRequest,
+    page: Page,
     markers: &MarkerCodec,
     scope: &str,
     seq: impl Fn(&T) -> i64,
@@ -80,10 +69,7 @@ mod tests {
     #[test]
     fn marker_only_when_more_rows_follow() {
         let codec = MarkerCodec::new([1; 32]);
-        let page = PageRequest {
-            after: None,
-            limit: 2,
-        };
+        let page = Page::first(2);
         let (rows, info) = finish(vec![1i64, 2, 3], page, &codec, "s", |r| *r);
         assert_eq!(rows, vec![1, 2]);
         assert_eq!(info.current_count, 2);

@@ -3,7 +3,7 @@
 use crate::caller::CallerCache;
 use iic_domain::crypto::{MasterKey, Sealer};
 use iic_domain::marker::MarkerCodec;
-use iic_store::DynStore;
+use iic_store::SharedStore;
 use std::sync::Arc;
 
 /// Keys derived from the master key once, at start.
@@ -72,7 +72,7 @@ impl Default for Limits {
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
-    pub store: DynStore,
+    pub store: SharedStore,
     pub keys: ServerKeys,
     pub limits: Limits,
     /// The region this server serves; instances are created here.
@@ -116,7 +116,7 @@ impl AppState {
         }
     }
 
-    pub fn new(store: DynStore, master: &MasterKey, region: &str, limits: Limits) -> Self {
+    pub fn new(store: SharedStore, master: &MasterKey, region: &str, limits: Limits) -> Self {
         AppState(Arc::new(Shared {
             store,
             keys: ServerKeys::derive(master),

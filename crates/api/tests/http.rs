@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use iic_api::{AppState, Limits};
 use iic_domain::crypto::MasterKey;
 use iic_domain::signing::{authorization_for, format_sdk_date};
-use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project, Root};
+use iic_store::{Account, BootstrapPlan, Credential, Organization, Project, Root, SharedStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
@@ -42,7 +42,7 @@ async fn boom() -> &'static str {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store: DynStore =
+    let store: SharedStore =
         iic_store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
             .await
             .expect("store");
@@ -70,8 +70,6 @@ async fn fixture() -> Fixture {
                 id: mgmt.clone(),
                 name: "management".into(),
                 organization_id: Some(org.clone()),
-                join_method: "created".into(),
-                status: "active".into(),
                 parent_id: Some("r-0000aaaa".into()),
                 ..Default::default()
             },
@@ -89,8 +87,6 @@ async fn fixture() -> Fixture {
             id: member.clone(),
             name: "member".into(),
             organization_id: Some(org),
-            join_method: "created".into(),
-            status: "active".into(),
             parent_id: Some("r-0000aaaa".into()),
             ..Default::default()
         })

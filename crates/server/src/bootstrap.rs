@@ -3,8 +3,9 @@
 
 use iic_api::ServerKeys;
 use iic_domain::crypto::MasterKey;
+use iic_domain::organizations::{AccountStatus, JoinMethod};
 use iic_domain::{clock, ids};
-use iic_store::{Account, BootstrapPlan, Credential, DynStore, Organization, Project, Root};
+use iic_store::{Account, BootstrapPlan, Credential, Organization, Project, Root, SharedStore};
 use serde::Serialize;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -36,7 +37,7 @@ pub fn load_master_key(data_dir: &Path) -> Result<MasterKey, String> {
 }
 
 /// Refuses a master key other than the one the data was sealed with.
-pub async fn check_master_key(store: &DynStore, key: &MasterKey) -> Result<(), String> {
+pub async fn check_master_key(store: &SharedStore, key: &MasterKey) -> Result<(), String> {
     let stored = store
         .put_meta_if_absent("master_key_check", &key.check_value())
         .await
@@ -85,7 +86,7 @@ fn validate_env_keys(ak: &str, sk: &str) -> Result<(), String> {
 /// Creates the organization on first start, or finds it; makes sure the configured bootstrap
 /// keys (if any) work; returns the root credentials to publish.
 pub async fn bootstrap(
-    store: &DynStore,
+    store: &SharedStore,
     keys: &ServerKeys,
     region: &str,
     env_keys: Option<(String, String)>,
@@ -117,8 +118,8 @@ pub async fn bootstrap(
             name: "management".into(),
             organization_id: Some(organization_id),
             created_at: now,
-            join_method: "created".into(),
-            status: "active".into(),
+            join_method: JoinMethod::Created,
+            status: AccountStatus::Active,
             parent_id: Some(root_id),
             joined_at: now,
             ..Default::default()
@@ -167,7 +168,7 @@ pub async fn bootstrap(
 
 /// Makes `ak`/`sk` a credential of the management account, replacing a stale secret.
 async fn ensure_credential(
-    store: &DynStore,
+    store: &SharedStore,
     keys: &ServerKeys,
     account_id: &str,
     ak: &str,

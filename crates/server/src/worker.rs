@@ -2,11 +2,11 @@
 //! run workers against one database; the store hands each job to one of them at a time, and a
 //! job whose worker died is taken over when its lease runs out.
 
-use iic_api::identity_center::{CREATE_KIND, DELETE_KIND, PROVISION_KIND};
-use iic_api::organizations::accounts::{CLOSE_ACCOUNT_JOB, CREATE_ACCOUNT_JOB};
 use iic_api::AppState;
+use iic_domain::job::JobKind;
+use iic_domain::names::Named;
 use iic_domain::{clock, ids};
-use iic_store::{Job, Project, StoreError};
+use iic_store::{Claim, Job, Project, StoreError};
 use std::time::Duration;
 
 /// How long a claimed job is reserved for its worker. Jobs take milliseconds; a crashed worker's
@@ -31,15 +31,17 @@ pub fn spawn(state: AppState, count: usize) -> Vec<tokio::task::JoinHandle<()>> 
 
 async fn run(state: AppState, worker: String) {
     loop {
-        match state
-            .store
-            .claim_jobs(&worker, clock::now_millis(), LEASE_MS, BATCH)
-            .await
-        {
+        let claim = Claim {
+            worker: &worker,
+            now: clock::now_millis(),
+            lease_ms: LEASE_MS,
+            limit: BATCH,
+        };
+        match state.store.claim_jobs(claim).await {
             Ok(jobs) if !jobs.is_empty() => {
                 for job in jobs {
                     if let Err(e) = execute(&state, &job).await {
-                        tracing::warn!(job_id = %job.id, kind = %job.kind, error = %e, "job failed; retrying");
+                        tracing::warn!(job_id = %job.id, kind = job.kind.name(), error = %e, "job failed; retrying");
                         let _ = state
                             .store
                             .retry_job(&job.id, clock::now_millis() + RETRY_AFTER_MS)
@@ -61,66 +63,44 @@ async fn run(state: AppState, worker: String) {
     }
 }
 
+/// The status and account ids an account-creation job carries.
+fn creation_payload(payload: &str) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+    Some((
+        v["status_id"].as_str()?.to_string(),
+        v["account_id"].as_str()?.to_string(),
+    ))
+}
+
 async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
     let now = clock::now_millis();
-    match job.kind.as_str() {
-        CREATE_ACCOUNT_JOB => {
-            let payload: serde_json::Value = serde_json::from_str(&job.payload)
-                .map_err(|e| StoreError::Backend(format!("job payload: {e}")))?;
-            let (Some(status_id), Some(account_id)) = (
-                payload["status_id"].as_str(),
-                payload["account_id"].as_str(),
-            ) else {
+    match job.kind {
+        JobKind::CreateAccount => {
+            let Some((status_id, account_id)) = creation_payload(&job.payload) else {
+                // It can never run: retrying would only repeat the failure.
+                tracing::error!(job_id = %job.id, "account creation job with an unreadable payload; abandoned");
                 return state.store.abandon_job(&job.id, now).await;
             };
             let project = Project {
                 id: ids::hex32(),
-                account_id: account_id.to_string(),
+                account_id: account_id.clone(),
                 region: state.region.clone(),
             };
             let outcome = state
                 .store
-                .finish_account_creation(&job.id, status_id, &project, now)
+                .finish_account_creation(job, &status_id, &project, now)
                 .await?;
-            tracing::info!(%status_id, %account_id, %outcome, "account creation finished");
-            Ok(())
+            tracing::info!(%status_id, %account_id, outcome = outcome.name(), "account creation finished");
         }
-        CLOSE_ACCOUNT_JOB => {
-            state
-                .store
-                .finish_account_closure(&job.id, &job.payload, now)
-                .await?;
+        JobKind::CloseAccount => {
+            state.store.finish_account_closure(job, now).await?;
             state.revoke_cached_callers().await;
             tracing::info!(account_id = %job.payload, "account closed");
-            Ok(())
         }
-        CREATE_KIND => {
-            let status = state
-                .store
-                .apply_assignment_create(&job.id, &job.payload, now)
-                .await?;
-            tracing::debug!(request_id = %job.payload, %status, "assignment creation finished");
-            Ok(())
-        }
-        DELETE_KIND => {
-            let status = state
-                .store
-                .apply_assignment_delete(&job.id, &job.payload, now)
-                .await?;
-            tracing::debug!(request_id = %job.payload, %status, "assignment deletion finished");
-            Ok(())
-        }
-        PROVISION_KIND => {
-            let status = state
-                .store
-                .apply_provision(&job.id, &job.payload, now)
-                .await?;
-            tracing::debug!(request_id = %job.payload, %status, "provisioning finished");
-            Ok(())
-        }
-        other => {
-            tracing::error!(job_id = %job.id, kind = %other, "unknown job kind; abandoned");
-            state.store.abandon_job(&job.id, now).await
+        JobKind::Request(kind) => {
+            let status = state.store.apply_request(job, now).await?;
+            tracing::debug!(request_id = %job.payload, kind = kind.name(), status = status.name(), "request finished");
         }
     }
+    Ok(())
 }

@@ -1,5 +1,9 @@
 //! Records the store keeps that are not domain types of their own yet.
 
+use iic_domain::assignment::{PrincipalType, RequestKind, RequestStatus};
+use iic_domain::job::JobKind;
+use iic_domain::organizations::{AccountStatus, ClosureState, CreationState, JoinMethod, Refusal};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organization {
     pub id: String,
@@ -18,10 +22,8 @@ pub struct Account {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub description: Option<String>,
-    /// `created` or `invited`.
-    pub join_method: String,
-    /// `active`, `pending_closure` or `suspended`.
-    pub status: String,
+    pub join_method: JoinMethod,
+    pub status: AccountStatus,
     /// The root or OU the account sits under, while it is in an organization.
     pub parent_id: Option<String>,
     pub joined_at: i64,
@@ -157,8 +159,7 @@ pub struct CreateAccountStatus {
     pub organization_id: String,
     pub account_id: String,
     pub account_name: String,
-    /// `in_progress`, `succeeded` or `failed`.
-    pub state: String,
+    pub state: CreationState,
     pub failure_reason: Option<String>,
     pub created_at: i64,
     pub completed_at: Option<i64>,
@@ -171,8 +172,7 @@ pub struct CloseAccountStatus {
     pub seq: i64,
     pub account_id: String,
     pub organization_id: String,
-    /// `pending_closure` or `suspended`.
-    pub state: String,
+    pub state: ClosureState,
     pub failure_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -199,7 +199,7 @@ pub struct TrustedService {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub payload: String,
     pub attempts: i64,
     /// Not to be run before this time (Unix ms).
@@ -211,8 +211,8 @@ pub struct Job {
 pub enum OrgOutcome {
     Done,
     NotFound,
-    /// The request conflicts with the organization's state; the text says how.
-    Conflict(String),
+    /// The organization's state does not allow the change.
+    Refused(Refusal),
 }
 
 /// An asynchronous request of the admin API (assignment creation or deletion, provisioning).
@@ -221,13 +221,11 @@ pub struct AsyncRequest {
     pub seq: i64,
     pub request_id: String,
     pub instance_id: String,
-    /// `assignment_create`, `assignment_delete` or `provision`.
-    pub kind: String,
-    /// `IN_PROGRESS`, `SUCCEEDED` or `FAILED`.
-    pub status: String,
+    pub kind: RequestKind,
+    pub status: RequestStatus,
     pub failure_reason: Option<String>,
     pub permission_set_id: String,
-    pub principal_type: Option<String>,
+    pub principal_type: Option<PrincipalType>,
     pub principal_id: Option<String>,
     /// The account; None for provisioning to all provisioned accounts.
     pub target_id: Option<String>,
@@ -240,7 +238,7 @@ pub struct AccountAssignment {
     pub seq: i64,
     pub instance_id: String,
     pub permission_set_id: String,
-    pub principal_type: String,
+    pub principal_type: PrincipalType,
     pub principal_id: String,
     pub account_id: String,
     pub created_at: i64,
@@ -257,4 +255,45 @@ pub struct ProvisionedSet {
     pub version: i64,
     pub snapshot: String,
     pub updated_at: i64,
+}
+
+/// Moves an account from one parent (root or OU) to another within its organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountMove {
+    pub organization_id: String,
+    pub account_id: String,
+    pub source_parent_id: String,
+    pub destination_parent_id: String,
+}
+
+/// One account's delegated administration of one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    pub organization_id: String,
+    pub account_id: String,
+    pub service_principal: String,
+}
+
+/// What a worker asks for when it claims jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim<'a> {
+    pub worker: &'a str,
+    pub now: i64,
+    /// How long the jobs stay reserved for this worker.
+    pub lease_ms: i64,
+    pub limit: usize,
+}
+
+/// The assignments of one account, optionally of one permission set only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountAssignments<'a> {
+    pub account_id: &'a str,
+    pub permission_set_id: Option<&'a str>,
+}
+
+/// A membership looked up by its group and user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberOf<'a> {
+    pub group_id: &'a str,
+    pub user_id: &'a str,
 }

@@ -6,28 +6,29 @@ use super::instances::owned_instance;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageRequest};
+use crate::paging;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
+use iic_domain::assignment::{Principal, PrincipalType, RequestKind, RequestStatus};
 use iic_domain::instance::Instance;
+use iic_domain::job::JobKind;
+use iic_domain::names::{self, Named};
+use iic_domain::organizations::AccountStatus;
 use iic_domain::permission_set as ps;
 use iic_domain::{clock, ids, ApiError};
-use iic_store::{AsyncRequest, Job};
+use iic_store::{AccountAssignments, AsyncRequest, Job};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub const CREATE_KIND: &str = "assignment_create";
-pub const DELETE_KIND: &str = "assignment_delete";
-pub const PROVISION_KIND: &str = "provision";
 const MAX_PAGE: i64 = 100;
 
 pub fn status_view(r: &AsyncRequest) -> Value {
     let mut v = json!({
         "request_id": r.request_id,
-        "status": r.status,
+        "status": r.status.name(),
         "permission_set_id": r.permission_set_id,
-        "principal_type": r.principal_type,
+        "principal_type": r.principal_type.map(PrincipalType::name),
         "principal_id": r.principal_id,
         "target_id": r.target_id,
         "target_type": "ACCOUNT",
@@ -43,7 +44,7 @@ pub fn status_view(r: &AsyncRequest) -> Value {
 pub(crate) async fn enqueue(state: &AppState, request: &AsyncRequest) -> Result<(), Failure> {
     let job = Job {
         id: ids::hex32(),
-        kind: request.kind.clone(),
+        kind: JobKind::Request(request.kind),
         payload: request.request_id.clone(),
         attempts: 0,
         run_after: request.created_at + state.limits.async_delay_ms,
@@ -78,7 +79,7 @@ pub(crate) async fn check_account(
     match state.store.get_account(account_id).await? {
         Some(a)
             if a.organization_id.as_deref() == Some(instance.organization_id.as_str())
-                && a.status == "active" =>
+                && a.status == AccountStatus::Active =>
         {
             Ok(())
         }
@@ -102,15 +103,13 @@ async fn request_for(
     action: &str,
     instance_id: &str,
     b: &AssignmentBody,
-    kind: &str,
+    kind: RequestKind,
 ) -> Result<AsyncRequest, Failure> {
     let org = administered_organization(state, caller, action).await?;
     let instance = owned_instance(state, &org, instance_id).await?;
     iic_domain::validate::simple_id("permission_set_id", &b.permission_set_id, 64)?;
     iic_domain::validate::simple_id("principal_id", &b.principal_id, 64)?;
-    if b.principal_type != "USER" && b.principal_type != "GROUP" {
-        return Err(ApiError::bad_request("principal_type must be USER or GROUP").into());
-    }
+    let principal_type: PrincipalType = names::parse("principal_type", &b.principal_type)?;
     if b.target_type != "ACCOUNT" {
         return Err(ApiError::bad_request("target_type must be ACCOUNT").into());
     }
@@ -122,8 +121,8 @@ async fn request_for(
     {
         return Err(ps::set_not_found().into());
     }
-    if kind == CREATE_KIND {
-        let exists = if b.principal_type == "USER" {
+    if kind == RequestKind::AssignmentCreate {
+        let exists = if principal_type == PrincipalType::User {
             state
                 .store
                 .get_user(&instance.identity_store_id, &b.principal_id)
@@ -153,11 +152,11 @@ async fn request_for(
         seq: 0,
         request_id: ids::uuid_v4(),
         instance_id: instance.instance_id,
-        kind: kind.into(),
-        status: "IN_PROGRESS".into(),
+        kind,
+        status: RequestStatus::InProgress,
         failure_reason: None,
         permission_set_id: b.permission_set_id.clone(),
-        principal_type: Some(b.principal_type.clone()),
+        principal_type: Some(principal_type),
         principal_id: Some(b.principal_id.clone()),
         target_id: Some(b.target_id.clone()),
         created_at: now,
@@ -177,7 +176,7 @@ pub async fn create(
         "IdentityCenter:accountAssignment:create",
         &instance_id,
         &b,
-        CREATE_KIND,
+        RequestKind::AssignmentCreate,
     )
     .await?;
     enqueue(&state, &r).await?;
@@ -198,7 +197,7 @@ pub async fn delete(
         "IdentityCenter:accountAssignment:delete",
         &instance_id,
         &b,
-        DELETE_KIND,
+        RequestKind::AssignmentDelete,
     )
     .await?;
     enqueue(&state, &r).await?;
@@ -213,7 +212,7 @@ async fn describe(
     action: &str,
     instance_id: &str,
     request_id: &str,
-    kind: &str,
+    kind: RequestKind,
 ) -> Result<AsyncRequest, Failure> {
     let org = administered_organization(state, caller, action).await?;
     let instance = owned_instance(state, &org, instance_id).await?;
@@ -236,7 +235,7 @@ pub async fn creation_status(
         "IdentityCenter:accountAssignment:getCreationStatus",
         &instance_id,
         &request_id,
-        CREATE_KIND,
+        RequestKind::AssignmentCreate,
     )
     .await?;
     Ok(Json(
@@ -255,7 +254,7 @@ pub async fn deletion_status(
         "IdentityCenter:accountAssignment:getDeletionStatus",
         &instance_id,
         &request_id,
-        DELETE_KIND,
+        RequestKind::AssignmentDelete,
     )
     .await?;
     Ok(Json(
@@ -271,34 +270,24 @@ pub(crate) async fn list_statuses(
     action: &str,
     instance_id: &str,
     query: &QueryParams,
-    kind: &str,
+    kind: RequestKind,
 ) -> Result<(Vec<Value>, paging::PageInfo), Failure> {
     let org = administered_organization(state, caller, action).await?;
     let instance = owned_instance(state, &org, instance_id).await?;
-    let status = query.get("status");
-    if let Some(s) = status {
-        if !["IN_PROGRESS", "SUCCEEDED", "FAILED"].contains(&s) {
-            return Err(
-                ApiError::bad_request("status must be IN_PROGRESS, SUCCEEDED or FAILED").into(),
-            );
-        }
-    }
-    let scope = format!("requests:{kind}:{}", instance.instance_id);
-    let page = PageRequest::from_query(query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let status = query
+        .get("status")
+        .map(|s| names::parse::<RequestStatus>("status", s))
+        .transpose()?;
+    let scope = format!("requests:{}:{}", kind.name(), instance.instance_id);
+    let page = paging::page(query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
-        .list_requests(
-            &instance.instance_id,
-            kind,
-            status,
-            page.after,
-            page.fetch(),
-        )
+        .list_requests(&instance.instance_id, kind, status, page.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, page, &state.keys.markers, &scope, |r| r.seq);
     let items = rows
         .iter()
-        .map(|r| json!({ "created_date": r.created_at, "request_id": r.request_id, "status": r.status }))
+        .map(|r| json!({ "created_date": r.created_at, "request_id": r.request_id, "status": r.status.name() }))
         .collect();
     Ok((items, info))
 }
@@ -315,7 +304,7 @@ pub async fn creation_statuses(
         "IdentityCenter:accountAssignment:listCreationStatus",
         &instance_id,
         &query,
-        CREATE_KIND,
+        RequestKind::AssignmentCreate,
     )
     .await?;
     Ok(Json(
@@ -335,7 +324,7 @@ pub async fn deletion_statuses(
         "IdentityCenter:accountAssignment:listDeletionStatus",
         &instance_id,
         &query,
-        DELETE_KIND,
+        RequestKind::AssignmentDelete,
     )
     .await?;
     Ok(Json(
@@ -348,7 +337,7 @@ fn assignment_view(a: &iic_store::AccountAssignment) -> Value {
         "account_id": a.account_id,
         "permission_set_id": a.permission_set_id,
         "principal_id": a.principal_id,
-        "principal_type": a.principal_type,
+        "principal_type": a.principal_type.name(),
     })
 }
 
@@ -370,15 +359,16 @@ pub async fn list(
         iic_domain::validate::simple_id("permission_set_id", p, 64)?;
     }
     let scope = format!("assignments:{}:{account}", instance.instance_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
         .list_assignments(
             &instance.instance_id,
-            account,
-            set,
-            page.after,
-            page.fetch(),
+            AccountAssignments {
+                account_id: account,
+                permission_set_id: set,
+            },
+            page.lookahead(),
         )
         .await?;
     let (rows, info) = paging::finish(rows, page, &state.keys.markers, &scope, |a| a.seq);
@@ -405,24 +395,25 @@ pub async fn list_for_principal(
         .get("principal_id")
         .ok_or_else(|| ApiError::bad_request("principal_id is required"))?;
     iic_domain::validate::simple_id("principal_id", principal, 64)?;
-    let ptype = query
-        .get("principal_type")
-        .ok_or_else(|| ApiError::bad_request("principal_type is required"))?;
-    if ptype != "USER" && ptype != "GROUP" {
-        return Err(ApiError::bad_request("principal_type must be USER or GROUP").into());
-    }
+    let kind: PrincipalType = names::parse(
+        "principal_type",
+        query
+            .get("principal_type")
+            .ok_or_else(|| ApiError::bad_request("principal_type is required"))?,
+    )?;
     let account = query.get("account_id");
     let scope = format!("assignments-for:{}:{principal}", instance.instance_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
         .list_assignments_for_principal(
             &instance.instance_id,
-            ptype,
-            principal,
+            &Principal {
+                kind,
+                id: principal.to_string(),
+            },
             account,
-            page.after,
-            page.fetch(),
+            page.lookahead(),
         )
         .await?;
     let (rows, info) = paging::finish(rows, page, &state.keys.markers, &scope, |a| a.seq);
@@ -454,15 +445,19 @@ pub async fn disassociate_profile(
     .await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     iic_domain::validate::simple_id("id", &b.id, 64)?;
-    if b.accessor_type != "USER" && b.accessor_type != "GROUP" {
-        return Err(ApiError::bad_request("accessor_type must be USER or GROUP").into());
-    }
+    let kind: PrincipalType = names::parse("accessor_type", &b.accessor_type)?;
     if b.identity_store_id != instance.identity_store_id {
         return Err(ApiError::not_found(format!("identity store {}", b.identity_store_id)).into());
     }
     state
         .store
-        .disassociate_principal(&instance.instance_id, &b.accessor_type, &b.id)
+        .disassociate_principal(
+            &instance.instance_id,
+            &Principal {
+                kind,
+                id: b.id.clone(),
+            },
+        )
         .await?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use super::administered_organization;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageRequest};
+use crate::paging;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
@@ -24,11 +24,8 @@ pub async fn list(
     let org = administered_organization(&state, &caller, "IdentityCenter:instance:list").await?;
     let org = org.as_str();
     let scope = format!("instances:{org}");
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
-    let rows = state
-        .store
-        .list_instances(org, page.after, page.fetch())
-        .await?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let rows = state.store.list_instances(org, page.lookahead()).await?;
     let (rows, page_info) = paging::finish(rows, page, &state.keys.markers, &scope, |i| i.seq);
     let instances = rows
         .into_iter()

@@ -150,4 +150,3 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub(crate) use crate::authorize::administered_organization;
-pub use assignments::{CREATE_KIND, DELETE_KIND, PROVISION_KIND};

@@ -5,7 +5,7 @@ use super::instances::owned_instance;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageRequest};
+use crate::paging::{self, Page};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
@@ -235,7 +235,7 @@ pub async fn list(
         administered_organization(&state, &caller, "IdentityCenter:permissionSet:list").await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let scope = format!("permission-sets:{}", instance.instance_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     // A filter names at most one set: look it up instead of scanning.
     let by_id = query
         .get("permission_set_id")
@@ -274,10 +274,7 @@ pub async fn list(
                 .collect();
             paging::finish(
                 rows,
-                PageRequest {
-                    after: None,
-                    limit: page.limit,
-                },
+                Page::first(page.limit),
                 &state.keys.markers,
                 &scope,
                 |p| p.seq,
@@ -286,7 +283,7 @@ pub async fn list(
         None => {
             let rows = state
                 .store
-                .list_permission_sets(&instance.instance_id, page.after, page.fetch())
+                .list_permission_sets(&instance.instance_id, page.lookahead())
                 .await?;
             paging::finish(rows, page, &state.keys.markers, &scope, |p| p.seq)
         }

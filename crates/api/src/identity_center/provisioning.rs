@@ -1,16 +1,18 @@
 //! Provisioning permission sets to accounts, and what is provisioned where.
 
 use super::administered_organization;
-use super::assignments::{check_account, enqueue, list_statuses, PROVISION_KIND};
+use super::assignments::{check_account, enqueue, list_statuses};
 use super::instances::owned_instance;
 use super::permission_sets::owned_set;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageRequest};
+use crate::paging;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
+use iic_domain::assignment::{RequestKind, RequestStatus};
+use iic_domain::names::Named;
 use iic_domain::organizations::iso8601;
 use iic_domain::{clock, ids, ApiError};
 use iic_store::{AsyncRequest, ProvisionedSet};
@@ -22,7 +24,7 @@ const MAX_PAGE: i64 = 100;
 fn view(r: &AsyncRequest) -> Value {
     let mut v = json!({
         "request_id": r.request_id,
-        "status": r.status,
+        "status": r.status.name(),
         "permission_set_id": r.permission_set_id,
         "account_id": r.target_id,
         "created_date": iso8601(r.created_at),
@@ -81,8 +83,8 @@ pub async fn provision(
         seq: 0,
         request_id: ids::uuid_v4(),
         instance_id: set.instance_id.clone(),
-        kind: PROVISION_KIND.into(),
-        status: "IN_PROGRESS".into(),
+        kind: RequestKind::Provision,
+        status: RequestStatus::InProgress,
         failure_reason: None,
         permission_set_id: set.permission_set_id.clone(),
         principal_type: None,
@@ -112,7 +114,7 @@ pub async fn status(
     iic_domain::validate::simple_id("request_id", &request_id, 64)?;
     let r = state
         .store
-        .get_request(&instance.instance_id, PROVISION_KIND, &request_id)
+        .get_request(&instance.instance_id, RequestKind::Provision, &request_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("request {request_id}")))?;
     Ok(Json(
@@ -132,7 +134,7 @@ pub async fn statuses(
         "IdentityCenter:permissionSet:listProvisioningStatus",
         &instance_id,
         &query,
-        PROVISION_KIND,
+        RequestKind::Provision,
     )
     .await?;
     Ok(Json(
@@ -168,15 +170,10 @@ pub async fn accounts_for_set(
     .await?;
     let latest = provisioning_filter(&query)?;
     let scope = format!("provisioned-accounts:{}", set.permission_set_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
-        .list_provisioned_for_set(
-            &set.instance_id,
-            &set.permission_set_id,
-            page.after,
-            page.fetch(),
-        )
+        .list_provisioned_for_set(&set.instance_id, &set.permission_set_id, page.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, page, &state.keys.markers, &scope, |p| p.seq);
     let ids: Vec<&str> = rows
@@ -206,10 +203,10 @@ pub async fn sets_for_account(
     iic_domain::validate::simple_id("account_id", account, 64)?;
     let latest = provisioning_filter(&query)?;
     let scope = format!("provisioned-sets:{}:{account}", instance.instance_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows: Vec<ProvisionedSet> = state
         .store
-        .list_provisioned_for_account(&instance.instance_id, account, page.after, page.fetch())
+        .list_provisioned_for_account(&instance.instance_id, account, page.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, page, &state.keys.markers, &scope, |p| p.seq);
     let mut ids = Vec::with_capacity(rows.len());

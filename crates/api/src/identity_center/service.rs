@@ -4,6 +4,7 @@ use super::administered_organization;
 use crate::authorize::managed_organization;
 use crate::caller::Caller;
 use crate::envelope::Failure;
+use crate::paging::Page;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -22,7 +23,11 @@ pub async fn status(
     )
     .await?;
     let org = org.as_str();
-    let enabled = !state.store.list_instances(org, None, 1).await?.is_empty();
+    let enabled = !state
+        .store
+        .list_instances(org, Page::first(1))
+        .await?
+        .is_empty();
     Ok(Json(json!({
         "serviceStatus": if enabled { "ENABLED" } else { "DISABLED" },
         "serviceStatusReasons": [],

@@ -5,7 +5,7 @@ use super::permission_sets::{owned_set, save};
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageRequest};
+use crate::paging;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
@@ -211,15 +211,15 @@ async fn list_attached(
     )
     .await?;
     let scope = format!("{:?}:{}", kind, set.permission_set_id);
-    let page = PageRequest::from_query(query, &state.keys.markers, &scope, 100)?;
-    let after = page.after.unwrap_or(0).max(0) as usize;
+    let page = paging::page(query, &state.keys.markers, &scope, 100)?;
+    let after = usize::try_from(page.after_seq()).unwrap_or(0);
     let all: Vec<(i64, AttachedPolicy)> = attached_mut(&mut set, &kind)
         .iter()
         .cloned()
         .enumerate()
         .map(|(i, p)| (i as i64 + 1, p))
         .skip(after)
-        .take(page.fetch() as usize)
+        .take(page.lookahead().rows())
         .collect();
     let (rows, info) = paging::finish(all, page, &state.keys.markers, &scope, |(seq, _)| *seq);
     Ok((rows.into_iter().map(|(_, p)| p).collect(), info))

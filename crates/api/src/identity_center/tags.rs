@@ -5,7 +5,7 @@ use super::permission_sets::save;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageRequest};
+use crate::paging::{self, Page};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
@@ -31,7 +31,7 @@ async fn tagged_set(
         return Err(ApiError::bad_request(format!("resource_type must be {RESOURCE_TYPE}")).into());
     }
     iic_domain::validate::simple_id("resource_id", resource_id, 130)?;
-    for instance in state.store.list_instances(&org, None, 100).await? {
+    for instance in state.store.list_instances(&org, Page::first(100)).await? {
         if let Some(set) = state
             .store
             .get_permission_set(&instance.instance_id, resource_id)
@@ -134,8 +134,8 @@ pub async fn list(
     )
     .await?;
     let scope = format!("tags:{}", set.permission_set_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, 100)?;
-    let after = page.after.unwrap_or(0).max(0) as usize;
+    let page = paging::page(&query, &state.keys.markers, &scope, 100)?;
+    let after = usize::try_from(page.after_seq()).unwrap_or(0);
     let rows: Vec<(i64, Tag)> = set
         .content
         .tags
@@ -144,7 +144,7 @@ pub async fn list(
         .enumerate()
         .map(|(i, t)| (i as i64 + 1, t))
         .skip(after)
-        .take(page.fetch() as usize)
+        .take(page.lookahead().rows())
         .collect();
     let (rows, info) = paging::finish(rows, page, &state.keys.markers, &scope, |(seq, _)| *seq);
     let tags: Vec<Tag> = rows.into_iter().map(|(_, t)| t).collect();

@@ -4,14 +4,14 @@ use super::{owned_store, path_id};
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageInfo, PageRequest};
+use crate::paging::{self, PageInfo};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use iic_domain::directory::group::{Membership, MAX_GROUPS_PER_USER};
 use iic_domain::directory::{principal_id, validate_principal_id};
 use iic_domain::{clock, ApiError};
-use iic_store::MembershipOutcome;
+use iic_store::{MemberOf, MembershipOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -137,8 +137,10 @@ pub async fn get_id(
         .store
         .find_membership_id(
             &store.identity_store_id,
-            &body.group_id,
-            &body.member_id.user_id,
+            MemberOf {
+                group_id: &body.group_id,
+                user_id: &body.member_id.user_id,
+            },
         )
         .await?
         .ok_or_else(|| {
@@ -213,10 +215,10 @@ pub async fn list_for_group(
         return Err(ApiError::not_found(format!("group {group_id}")).into());
     }
     let scope = format!("group-memberships:{}:{group_id}", store.identity_store_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
-        .list_memberships_of_group(&store.identity_store_id, group_id, page.after, page.fetch())
+        .list_memberships_of_group(&store.identity_store_id, group_id, page.lookahead())
         .await?;
     let (rows, page_info) = paging::finish(rows, page, &state.keys.markers, &scope, |m| m.seq);
     Ok(Json(ListMembershipsResponse {
@@ -251,10 +253,10 @@ pub async fn list_for_member(
         "memberships-for-member:{}:{user_id}",
         store.identity_store_id
     );
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
-        .list_memberships_of_user(&store.identity_store_id, user_id, page.after, page.fetch())
+        .list_memberships_of_user(&store.identity_store_id, user_id, page.lookahead())
         .await?;
     let (rows, page_info) = paging::finish(rows, page, &state.keys.markers, &scope, |m| m.seq);
     Ok(Json(ListMembershipsResponse {

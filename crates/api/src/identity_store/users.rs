@@ -4,7 +4,7 @@ use super::{actor, batch_ids, owned_store, path_id, AlternateIdentifierBody, Loo
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
-use crate::paging::{self, PageInfo, PageRequest};
+use crate::paging::{self, PageInfo};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -234,14 +234,13 @@ pub async fn list(
 ) -> Result<Json<ListUsersResponse>, Failure> {
     let store = owned_store(&state, &caller, "IdentityCenter:user:list", &store_id).await?;
     let scope = format!("users:{}", store.identity_store_id);
-    let page = PageRequest::from_query(&query, &state.keys.markers, &scope, MAX_PAGE)?;
+    let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
         .store
         .list_users(
             &store.identity_store_id,
             query.get("user_name"),
-            page.after,
-            page.fetch(),
+            page.lookahead(),
         )
         .await?;
     let (rows, page_info) = paging::finish(rows, page, &state.keys.markers, &scope, |u| u.seq);

@@ -9,15 +9,16 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use iic_domain::job::JobKind;
+use iic_domain::names::Named;
 use iic_domain::organizations::{self as orgs, Tag};
+use iic_domain::organizations::{AccountStatus, ClosureState, CreationState, JoinMethod};
 use iic_domain::{clock, ids, ApiError};
-use iic_store::{Account, CreateAccountStatus, Job, OrgOutcome, Organization};
+use iic_store::{Account, AccountMove, CreateAccountStatus, Job, OrgOutcome, Organization};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Job kinds this module queues; the server's workers run them.
-pub const CREATE_ACCOUNT_JOB: &str = "create_account";
-pub const CLOSE_ACCOUNT_JOB: &str = "close_account";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +68,7 @@ async fn request_creation(
         organization_id: org.id.clone(),
         account_id: ids::hex32(),
         account_name: name.clone(),
-        state: "in_progress".into(),
+        state: CreationState::InProgress,
         failure_reason: None,
         created_at: now,
         completed_at: None,
@@ -80,8 +81,8 @@ async fn request_creation(
             email,
             phone,
             description,
-            join_method: "created".into(),
-            status: "active".into(),
+            join_method: JoinMethod::Created,
+            status: AccountStatus::Active,
             parent_id: Some(root.id),
             joined_at: now,
         },
@@ -90,7 +91,7 @@ async fn request_creation(
     status.request.id = status.account_id.clone();
     let job = Job {
         id: ids::hex32(),
-        kind: CREATE_ACCOUNT_JOB.into(),
+        kind: JobKind::CreateAccount,
         payload: json!({ "status_id": status.id, "account_id": status.account_id }).to_string(),
         attempts: 0,
         run_after: now + state.limits.account_creation_delay_ms,
@@ -99,7 +100,7 @@ async fn request_creation(
     match state.store.request_account_creation(&status, &job).await? {
         OrgOutcome::Done => {}
         OrgOutcome::NotFound => return Err(orgs::not_found("the organization").into()),
-        OrgOutcome::Conflict(why) => return Err(orgs::conflict(why).into()),
+        OrgOutcome::Refused(r) => return Err(ApiError::from(r).into()),
     }
     state.jobs.notify_one();
     Ok((
@@ -174,7 +175,7 @@ pub async fn list(
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_accounts(&org.id, parent, req.after, req.fetch())
+        .list_accounts(&org.id, parent, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |a| a.seq);
     let accounts: Vec<Value> = rows.iter().map(|a| views::account(a, &org)).collect();
@@ -249,7 +250,7 @@ fn outcome(o: OrgOutcome, what: &str) -> Result<(), Failure> {
     match o {
         OrgOutcome::Done => Ok(()),
         OrgOutcome::NotFound => Err(orgs::not_found(what).into()),
-        OrgOutcome::Conflict(why) => Err(orgs::conflict(why).into()),
+        OrgOutcome::Refused(r) => Err(ApiError::from(r).into()),
     }
 }
 
@@ -266,12 +267,12 @@ pub async fn move_account(
     orgs::validate_parent_id("destination_parent_id", &b.destination_parent_id)?;
     let o = state
         .store
-        .move_account(
-            &org.id,
-            &account_id,
-            &b.source_parent_id,
-            &b.destination_parent_id,
-        )
+        .move_account(&AccountMove {
+            organization_id: org.id.clone(),
+            account_id: account_id.clone(),
+            source_parent_id: b.source_parent_id,
+            destination_parent_id: b.destination_parent_id,
+        })
         .await?;
     outcome(o, &format!("account {account_id} in the organization"))
 }
@@ -299,7 +300,7 @@ pub async fn close(
     let now = clock::now_millis();
     let job = Job {
         id: ids::hex32(),
-        kind: CLOSE_ACCOUNT_JOB.into(),
+        kind: JobKind::CloseAccount,
         payload: account_id.clone(),
         attempts: 0,
         run_after: now + state.limits.account_creation_delay_ms,
@@ -314,22 +315,24 @@ pub async fn close(
     Ok(())
 }
 
-fn states(query: &QueryParams, allowed: &[&str], max: usize) -> Result<Vec<String>, ApiError> {
+/// The `states` filter: at most as many values as there are states, each one of them.
+fn states<T: Named>(query: &QueryParams) -> Result<Vec<T>, ApiError> {
     let states = query.all("states");
-    if states.len() > max {
+    if states.len() > T::ALL.len() {
         return Err(orgs::bad_request(format!(
-            "states may hold at most {max} values"
+            "states may hold at most {} values",
+            T::ALL.len()
         )));
     }
-    for s in &states {
-        if !allowed.contains(&s.as_str()) {
-            return Err(orgs::bad_request(format!(
-                "states must be among {}",
-                allowed.join(", ")
-            )));
-        }
-    }
-    Ok(states)
+    states
+        .iter()
+        .map(|s| {
+            T::from_name(s).ok_or_else(|| {
+                let all: Vec<&str> = T::ALL.iter().map(|v| v.name()).collect();
+                orgs::bad_request(format!("states must be among {}", all.join(", ")))
+            })
+        })
+        .collect()
 }
 
 pub async fn list_create_statuses(
@@ -338,12 +341,12 @@ pub async fn list_create_statuses(
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
     let org = as_management_or_delegate(&state, &caller).await?;
-    let wanted = states(&query, &["in_progress", "succeeded", "failed"], 3)?;
+    let wanted = states::<CreationState>(&query)?;
     let scope = format!("create-account-status:{}", org.id);
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_create_account_statuses(&org.id, &wanted, req.after, req.fetch())
+        .list_create_account_statuses(&org.id, &wanted, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |s| s.seq);
     let statuses: Vec<Value> = rows.iter().map(views::create_status).collect();
@@ -385,12 +388,12 @@ pub async fn list_close_statuses(
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
     let org = as_management_or_delegate(&state, &caller).await?;
-    let wanted = states(&query, &["pending_closure", "suspended"], 2)?;
+    let wanted = states::<ClosureState>(&query)?;
     let scope = format!("close-account-status:{}", org.id);
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_close_account_statuses(&org.id, &wanted, req.after, req.fetch())
+        .list_close_account_statuses(&org.id, &wanted, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |s| s.seq);
     let statuses: Vec<Value> = rows.iter().map(views::close_status).collect();

@@ -9,9 +9,10 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use iic_domain::clock;
+use iic_domain::names::Named;
 use iic_domain::organizations::{self as orgs, iso8601};
-use iic_store::OrgOutcome;
+use iic_domain::{clock, ApiError};
+use iic_store::{Delegation, OrgOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -34,9 +35,11 @@ pub async fn register(
     match state
         .store
         .register_delegated_admin(
-            &org.id,
-            &b.account_id,
-            &b.service_principal,
+            &Delegation {
+                organization_id: org.id.clone(),
+                account_id: b.account_id.clone(),
+                service_principal: b.service_principal.clone(),
+            },
             clock::now_millis(),
         )
         .await?
@@ -45,7 +48,7 @@ pub async fn register(
         OrgOutcome::NotFound => {
             Err(orgs::not_found(format!("account {} in the organization", b.account_id)).into())
         }
-        OrgOutcome::Conflict(why) => Err(orgs::conflict(why).into()),
+        OrgOutcome::Refused(r) => Err(ApiError::from(r).into()),
     }
 }
 
@@ -60,7 +63,11 @@ pub async fn deregister(
     orgs::validate_account_id("account_id", &b.account_id)?;
     match state
         .store
-        .deregister_delegated_admin(&org.id, &b.account_id, &b.service_principal)
+        .deregister_delegated_admin(&Delegation {
+            organization_id: org.id.clone(),
+            account_id: b.account_id.clone(),
+            service_principal: b.service_principal.clone(),
+        })
         .await?
     {
         OrgOutcome::Done => Ok(()),
@@ -86,7 +93,7 @@ pub async fn list_delegated_admins(
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_delegated_admins(&org.id, principal, req.after, req.fetch())
+        .list_delegated_admins(&org.id, principal, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |d| d.seq);
     let mut admins = Vec::with_capacity(rows.len());
@@ -96,7 +103,7 @@ pub async fn list_delegated_admins(
             "account_id": d.account_id,
             "account_urn": orgs::account_urn(&org.management_account_id, &org.id, &d.account_id),
             "account_name": account.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
-            "join_method": account.as_ref().map(|a| a.join_method.clone()).unwrap_or_default(),
+            "join_method": account.as_ref().map(|a| a.join_method.name()).unwrap_or_default(),
             "joined_at": iso8601(account.as_ref().map_or(0, |a| a.joined_at)),
             "delegation_enabled_at": iso8601(d.enabled_at),
         }));
@@ -124,7 +131,7 @@ pub async fn list_delegated_services(
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_delegated_services(&org.id, &account_id, req.after, req.fetch())
+        .list_delegated_services(&org.id, &account_id, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |d| d.seq);
     let services: Vec<Value> = rows
@@ -190,7 +197,7 @@ pub async fn list_trusted(
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_trusted_services(&org.id, req.after, req.fetch())
+        .list_trusted_services(&org.id, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |t| t.seq);
     let services: Vec<Value> = rows

@@ -9,7 +9,7 @@ mod views;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::QueryParams;
-use crate::paging::PageRequest;
+use crate::paging::{self, Page};
 use crate::state::AppState;
 use axum::routing::{get, post};
 use axum::Router;
@@ -140,7 +140,7 @@ pub(crate) async fn as_management_or_delegate(
     }
     let delegated = state
         .store
-        .list_delegated_services(&org.id, &caller.account.id, None, 1)
+        .list_delegated_services(&org.id, &caller.account.id, Page::first(1))
         .await?;
     if delegated.is_empty() {
         return Err(orgs::not_management_or_delegate().into());
@@ -152,12 +152,8 @@ pub(crate) const MAX_PAGE: i64 = 2000;
 pub(crate) const DEFAULT_PAGE: i64 = 200;
 
 /// Organizations paging: `limit` 1–2000 (default 200), errors in the Organizations family.
-pub(crate) fn page(
-    state: &AppState,
-    query: &QueryParams,
-    scope: &str,
-) -> Result<PageRequest, ApiError> {
-    PageRequest::from_query_with_default(query, &state.keys.markers, scope, MAX_PAGE, DEFAULT_PAGE)
+pub(crate) fn page(state: &AppState, query: &QueryParams, scope: &str) -> Result<Page, ApiError> {
+    paging::page_with_default(query, &state.keys.markers, scope, MAX_PAGE, DEFAULT_PAGE)
         .map_err(orgs::as_org_error)
 }
 

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use iic_domain::organizations::{self as orgs, Tag};
-use iic_domain::{clock, ids};
+use iic_domain::{clock, ids, ApiError};
 use iic_store::{OrgOutcome, Organization, OrganizationalUnit, Root};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -34,7 +34,7 @@ pub async fn create_organization(
     match state.store.create_organization(&org, &root).await? {
         OrgOutcome::Done => {}
         OrgOutcome::NotFound => return Err(orgs::not_found("the calling account").into()),
-        OrgOutcome::Conflict(why) => return Err(orgs::conflict(why).into()),
+        OrgOutcome::Refused(r) => return Err(ApiError::from(r).into()),
     }
     state.revoke_cached_callers().await;
     Ok((
@@ -70,7 +70,7 @@ pub async fn delete_organization(
             Ok(StatusCode::NO_CONTENT)
         }
         OrgOutcome::NotFound => Err(orgs::not_found(format!("organization {}", org.id)).into()),
-        OrgOutcome::Conflict(why) => Err(orgs::conflict(why).into()),
+        OrgOutcome::Refused(r) => Err(ApiError::from(r).into()),
     }
 }
 
@@ -127,7 +127,7 @@ pub async fn create_ou(
             Json(json!({ "organizational_unit": views::ou(&ou, &org) })),
         )),
         OrgOutcome::NotFound => Err(orgs::not_found(format!("parent {}", b.parent_id)).into()),
-        OrgOutcome::Conflict(why) => Err(orgs::conflict(why).into()),
+        OrgOutcome::Refused(r) => Err(ApiError::from(r).into()),
     }
 }
 
@@ -160,7 +160,7 @@ pub async fn list_ous(
     let req = page(&state, &query, &scope)?;
     let rows = state
         .store
-        .list_ous(&org.id, parent, req.after, req.fetch())
+        .list_ous(&org.id, parent, req.lookahead())
         .await?;
     let (rows, info) = paging::finish(rows, req, &state.keys.markers, &scope, |o| o.seq);
     let units: Vec<Value> = rows.iter().map(|o| views::ou(o, &org)).collect();

@@ -1,5 +1,6 @@
 //! How Organizations shows its resources (ISO-8601 times, URNs).
 
+use iic_domain::names::Named;
 use iic_domain::organizations::{self as orgs, iso8601};
 use iic_store::{
     Account, CloseAccountStatus, CreateAccountStatus, Organization, OrganizationalUnit, Root,
@@ -20,8 +21,8 @@ pub fn account(a: &Account, org: &Organization) -> Value {
     let mut v = json!({
         "id": a.id,
         "urn": orgs::account_urn(&org.management_account_id, &org.id, &a.id),
-        "join_method": a.join_method,
-        "status": a.status,
+        "join_method": a.join_method.name(),
+        "status": a.status.name(),
         "joined_at": iso8601(a.joined_at),
         "name": a.name,
     });
@@ -61,7 +62,7 @@ pub fn create_status(s: &CreateAccountStatus) -> Value {
         "id": s.id,
         "account_id": s.account_id,
         "account_name": s.account_name,
-        "state": s.state,
+        "state": s.state.name(),
         "created_at": iso8601(s.created_at),
         "completed_at": s.completed_at.map(iso8601),
     });
@@ -75,7 +76,7 @@ pub fn close_status(s: &CloseAccountStatus) -> Value {
     let mut v = json!({
         "account_id": s.account_id,
         "organization_id": s.organization_id,
-        "state": s.state,
+        "state": s.state.name(),
         "created_at": iso8601(s.created_at),
         "updated_at": iso8601(s.updated_at),
     });

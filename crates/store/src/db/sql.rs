@@ -1,0 +1,159 @@
+//! Statements, written once in PostgreSQL's form; the SQLite form is derived from it once, on
+//! first use.
+
+use super::Dialect;
+use std::sync::OnceLock;
+
+/// One SQL statement. The text uses PostgreSQL's `$n` parameters and may carry row-locking
+/// clauses (`FOR UPDATE`, `FOR SHARE`, `FOR UPDATE SKIP LOCKED`). SQLite numbers `$n` by first
+/// appearance rather than by `n`, so its form uses `?n`; it has no row locks — a write
+/// transaction holds the whole database — so its form drops the locking clauses.
+pub(crate) struct Sql {
+    postgres: &'static str,
+    sqlite: Option<&'static str>,
+    derived: OnceLock<String>,
+}
+
+impl Sql {
+    pub(crate) const fn new(text: &'static str) -> Sql {
+        Sql {
+            postgres: text,
+            sqlite: None,
+            derived: OnceLock::new(),
+        }
+    }
+
+    /// A statement whose two forms differ beyond what [`Sql::new`] derives. Each use is a
+    /// dialect difference, listed in docs/development.md.
+    pub(crate) const fn per_dialect(postgres: &'static str, sqlite: &'static str) -> Sql {
+        Sql {
+            postgres,
+            sqlite: Some(sqlite),
+            derived: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn text(&self, dialect: Dialect) -> &str {
+        match (dialect, self.sqlite) {
+            (Dialect::Postgres, _) => self.postgres,
+            (Dialect::Sqlite, Some(own)) => own,
+            (Dialect::Sqlite, None) => self.derived.get_or_init(|| sqlite_form(self.postgres)),
+        }
+    }
+
+    /// The PostgreSQL text, which names the statement in errors and traces.
+    pub(crate) fn name(&self) -> &'static str {
+        self.postgres
+    }
+}
+
+/// `text` without its row-locking clauses: ` FOR UPDATE` or ` FOR SHARE`, then optionally
+/// ` OF` and table names, then optionally ` SKIP LOCKED` or ` NOWAIT`.
+fn without_row_locks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = [" FOR UPDATE", " FOR SHARE"]
+            .iter()
+            .filter_map(|clause| rest.find(clause).map(|at| (at, clause.len())))
+            .min();
+        let Some((at, len)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at]);
+        rest = skip_lock_tail(&rest[at + len..]);
+    }
+}
+
+fn skip_lock_tail(mut rest: &str) -> &str {
+    if let Some(tables) = rest.strip_prefix(" OF ") {
+        rest = tables;
+        loop {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            rest = &rest[end..];
+            match rest.strip_prefix(", ") {
+                Some(more) => rest = more,
+                None => break,
+            }
+        }
+    }
+    [" SKIP LOCKED", " NOWAIT"]
+        .iter()
+        .find_map(|tail| rest.strip_prefix(tail))
+        .unwrap_or(rest)
+}
+
+fn sqlite_form(postgres: &str) -> String {
+    let text = without_row_locks(postgres);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_numbers_parameters_by_their_digits_and_drops_row_locks() {
+        let s =
+            Sql::new("SELECT a FROM t WHERE b = $2 AND c = $1 AND d = '$x' FOR UPDATE SKIP LOCKED");
+        assert_eq!(
+            s.text(Dialect::Sqlite),
+            "SELECT a FROM t WHERE b = ?2 AND c = ?1 AND d = '$x'"
+        );
+        assert_eq!(
+            Sql::new("SELECT 1 FROM t WHERE id IN (SELECT id FROM t FOR SHARE)")
+                .text(Dialect::Sqlite),
+            "SELECT 1 FROM t WHERE id IN (SELECT id FROM t)"
+        );
+        assert!(s
+            .text(Dialect::Postgres)
+            .ends_with("FOR UPDATE SKIP LOCKED"));
+    }
+
+    #[test]
+    fn every_form_of_row_lock_is_dropped() {
+        for (pg, sqlite) in [
+            (
+                "SELECT 1 FROM a JOIN b ON x FOR SHARE OF a",
+                "SELECT 1 FROM a JOIN b ON x",
+            ),
+            (
+                "SELECT 1 FROM a, b FOR UPDATE OF a, b NOWAIT",
+                "SELECT 1 FROM a, b",
+            ),
+            (
+                "x IN (SELECT id FROM t FOR UPDATE OF t SKIP LOCKED) AND y",
+                "x IN (SELECT id FROM t) AND y",
+            ),
+            (
+                "SELECT 1 FROM t FOR SHARE OF t\n UNION SELECT 2",
+                "SELECT 1 FROM t\n UNION SELECT 2",
+            ),
+            ("SELECT 1 FROM t FOR UPDATE NOWAIT", "SELECT 1 FROM t"),
+        ] {
+            assert_eq!(without_row_locks(pg), sqlite, "{pg}");
+        }
+    }
+
+    #[test]
+    fn a_per_dialect_statement_keeps_both_texts() {
+        let s = Sql::per_dialect("x = ANY($1)", "x IN (SELECT value FROM json_each(?1))");
+        assert_eq!(s.text(Dialect::Postgres), "x = ANY($1)");
+        assert_eq!(
+            s.text(Dialect::Sqlite),
+            "x IN (SELECT value FROM json_each(?1))"
+        );
+    }
+}

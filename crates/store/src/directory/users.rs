@@ -1,0 +1,225 @@
+//! Users of identity stores.
+
+use super::principals::{self, NewRow, Principals};
+use super::to_json;
+use crate::db::{FromRow, Row, Sql, TextList};
+use crate::error::BoxError;
+use crate::{CreateOutcome, Page, PrincipalKey, Store, StoreResult, UpdateOutcome, User};
+
+macro_rules! user_columns {
+    () => {
+        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by"
+    };
+}
+
+static USERS: Principals = Principals {
+    kind: "user",
+    name_taken: Sql::new(
+        "SELECT 1 FROM users WHERE identity_store_id = $1 AND user_name_lower = $2 AND user_id <> $3",
+    ),
+    take_quota: Sql::new(
+        "UPDATE identity_stores SET users_count = users_count + 1
+         WHERE identity_store_id = $1 AND users_count < $2",
+    ),
+    release_quota: Sql::new(
+        "UPDATE identity_stores SET users_count = users_count - 1 WHERE identity_store_id = $1",
+    ),
+    delete: Sql::new("DELETE FROM users WHERE identity_store_id = $1 AND user_id = $2"),
+    find_by_name: Sql::new(
+        "SELECT user_id FROM users WHERE identity_store_id = $1 AND user_name_lower = $2",
+    ),
+};
+
+static INSERT: Sql = Sql::new(
+    "INSERT INTO users (user_id, identity_store_id, user_name_lower, primary_email_lower, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+);
+static UPDATE: Sql = Sql::new(
+    "UPDATE users SET user_name_lower = $3, primary_email_lower = $4, profile = $5, external_ids = $6, enabled = $7, email_verified = $8, password_hash = $9, password_reset_email_owed = $10, updated_at = $11, updated_by = $12
+     WHERE identity_store_id = $1 AND user_id = $2",
+);
+static GET: Sql = Sql::new(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE identity_store_id = $1 AND user_id = $2"
+));
+static MANY: Sql = Sql::per_dialect(
+    concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE identity_store_id = $1 AND user_id = ANY($2)"
+    ),
+    concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE identity_store_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))"
+    ),
+);
+static FIND_BY_EMAIL: Sql = Sql::new(
+    "SELECT user_id FROM users WHERE identity_store_id = $1 AND primary_email_lower = $2 ORDER BY seq LIMIT 1",
+);
+static PAGE: Sql = Sql::new(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE identity_store_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+));
+static PAGE_BY_NAME: Sql = Sql::new(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE identity_store_id = $1 AND seq > $2 AND user_name_lower = $4 ORDER BY seq LIMIT $3"
+));
+
+impl FromRow for User {
+    fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {
+        Ok(User {
+            seq: r.get(0)?,
+            user_id: r.get(1)?,
+            identity_store_id: r.get(2)?,
+            profile: r.json(3)?,
+            external_ids: r.json(4)?,
+            enabled: r.get(5)?,
+            email_verified: r.get(6)?,
+            password_hash: r.get(7)?,
+            password_reset_email_owed: r.get(8)?,
+            created_at: r.get(9)?,
+            created_by: r.get(10)?,
+            updated_at: r.get(11)?,
+            updated_by: r.get(12)?,
+        })
+    }
+}
+
+impl Store {
+    /// Inserts the user unless its name is taken or the store is at `quota` users.
+    pub async fn create_user(&self, user: &User, quota: i64) -> StoreResult<CreateOutcome> {
+        const OP: &str = "create_user";
+        let u = user.clone();
+        let (profile, external) = (to_json(OP, &u.profile)?, to_json(OP, &u.external_ids)?);
+        self.write(OP, async move |db| {
+            let name = u.profile.user_name.to_lowercase();
+            let row = NewRow {
+                store_id: &u.identity_store_id,
+                id: &u.user_id,
+                name_lower: &name,
+                insert: &INSERT,
+                params: &[
+                    &u.user_id,
+                    &u.identity_store_id,
+                    &name,
+                    &u.profile.primary_email_lower(),
+                    &profile,
+                    &external,
+                    &u.enabled,
+                    &u.email_verified,
+                    &u.password_hash,
+                    &u.password_reset_email_owed,
+                    &u.created_at,
+                    &u.created_by,
+                    &u.updated_at,
+                    &u.updated_by,
+                ],
+                external_ids: &u.external_ids,
+            };
+            principals::create(db, &USERS, row, quota).await
+        })
+        .await
+    }
+
+    pub async fn get_user(
+        &self,
+        identity_store_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<User>> {
+        let (store, id) = (identity_store_id.to_string(), user_id.to_string());
+        self.read("get_user", async move |db| {
+            db.query_opt(&GET, &[&store, &id]).await
+        })
+        .await
+    }
+
+    /// The users among `user_ids` that exist, in the order asked.
+    pub async fn get_users(
+        &self,
+        identity_store_id: &str,
+        user_ids: &[String],
+    ) -> StoreResult<Vec<User>> {
+        let (store, ids) = (identity_store_id.to_string(), user_ids.to_vec());
+        self.read("get_users", async move |db| {
+            let found = db.query(&MANY, &[&store, &TextList(&ids)]).await?;
+            Ok(principals::in_order_of(&ids, found, |u: &User| &u.user_id))
+        })
+        .await
+    }
+
+    pub async fn find_user_id(
+        &self,
+        identity_store_id: &str,
+        key: &PrincipalKey,
+    ) -> StoreResult<Option<String>> {
+        let (store, key) = (identity_store_id.to_string(), key.clone());
+        self.read("find_user_id", async move |db| {
+            principals::find(db, &USERS, &store, &key, Some(&FIND_BY_EMAIL)).await
+        })
+        .await
+    }
+
+    /// Keyset page in creation order; `user_name` filters by exact name, case-insensitively.
+    pub async fn list_users(
+        &self,
+        identity_store_id: &str,
+        user_name: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Vec<User>> {
+        let (store, name) = (
+            identity_store_id.to_string(),
+            user_name.map(str::to_lowercase),
+        );
+        self.read("list_users", async move |db| {
+            let (after, limit) = (page.after_seq(), page.limit);
+            match name {
+                None => db.query(&PAGE, &[&store, &after, &limit]).await,
+                Some(n) => db.query(&PAGE_BY_NAME, &[&store, &after, &limit, &n]).await,
+            }
+        })
+        .await
+    }
+
+    /// Replaces the stored user (matched by store and id) with `user`.
+    pub async fn update_user(&self, user: &User) -> StoreResult<UpdateOutcome> {
+        const OP: &str = "update_user";
+        let u = user.clone();
+        let (profile, external) = (to_json(OP, &u.profile)?, to_json(OP, &u.external_ids)?);
+        self.write_one(OP, async move |db| {
+            let name = u.profile.user_name.to_lowercase();
+            principals::update(
+                db,
+                &UPDATE,
+                &[
+                    &u.identity_store_id,
+                    &u.user_id,
+                    &name,
+                    &u.profile.primary_email_lower(),
+                    &profile,
+                    &external,
+                    &u.enabled,
+                    &u.email_verified,
+                    &u.password_hash,
+                    &u.password_reset_email_owed,
+                    &u.updated_at,
+                    &u.updated_by,
+                ],
+            )
+            .await
+        })
+        .await
+    }
+
+    /// Deletes the user, its memberships, external ids and assignments in one transaction.
+    pub async fn delete_user(&self, identity_store_id: &str, user_id: &str) -> StoreResult<bool> {
+        let (store, id) = (identity_store_id.to_string(), user_id.to_string());
+        self.write("delete_user", async move |db| {
+            principals::delete(db, &USERS, &store, &id).await
+        })
+        .await
+    }
+}
