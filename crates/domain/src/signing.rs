@@ -183,6 +183,8 @@ pub struct SigningKey(hmac::Hmac<sha2::Sha256>);
 impl SigningKey {
     pub fn new(secret_key: &[u8]) -> SigningKey {
         use hmac::Mac;
+        // HMAC accepts keys of any length, so construction cannot fail.
+        #[allow(clippy::unreachable)]
         match <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret_key) {
             Ok(mac) => SigningKey(mac),
             Err(_) => unreachable!("HMAC takes keys of any length"),

@@ -1,4 +1,6 @@
 //! The operator commands of the binary.
+// Test helpers outside #[test] functions may fail the test by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use iic_domain::authz::{self, AuthorizationContext};
 use iic_domain::crypto::{MasterKey, Sealer};

@@ -122,3 +122,32 @@ impl Store {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Sql;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_single_statement_write_refuses_its_second_statement_before_running_it() {
+        static PUT: Sql = Sql::new("INSERT INTO meta (key, value) VALUES ($1, '1')");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .await
+            .expect("open");
+        let e = store
+            .write_one("two_statements", async |db| {
+                db.execute(&PUT, &[&"first"]).await?;
+                db.execute(&PUT, &[&"second"]).await
+            })
+            .await
+            .expect_err("refused");
+        assert_eq!(e.operation(), "two_statements");
+        assert!(e.to_string().contains("second statement"), "{e}");
+        assert_eq!(
+            store.get_meta("first").await.expect("get").as_deref(),
+            Some("1")
+        );
+        assert_eq!(store.get_meta("second").await.expect("get"), None);
+    }
+}

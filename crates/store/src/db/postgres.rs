@@ -94,7 +94,6 @@ impl PgPool {
         let mut db = Db::new(Conn::PostgresTx(&tx), operation, limit);
         let out = f(&mut db).await;
         let keep = out.is_ok() && !db.discarded();
-        drop(db);
         if keep {
             tx.commit().await.map_err(fail)?;
         } else {
