@@ -38,17 +38,7 @@ async fn run(state: AppState, worker: String) {
             limit: BATCH,
         };
         match state.store.claim_jobs(claim).await {
-            Ok(jobs) if !jobs.is_empty() => {
-                for job in jobs {
-                    if let Err(e) = execute(&state, &job).await {
-                        tracing::warn!(job_id = %job.id, kind = job.kind.name(), error = %e, "job failed; retrying");
-                        let _ = state
-                            .store
-                            .retry_job(&job.id, clock::now_millis() + RETRY_AFTER_MS)
-                            .await;
-                    }
-                }
-            }
+            Ok(jobs) if !jobs.is_empty() => run_batch(&state, jobs).await,
             Ok(_) => {
                 tokio::select! {
                     _ = state.jobs.notified() => {}
@@ -59,6 +49,43 @@ async fn run(state: AppState, worker: String) {
                 tracing::error!(error = %e, "claiming jobs failed");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
+        }
+    }
+}
+
+/// Runs a claimed batch: the asynchronous requests of the admin API together, in one
+/// transaction (one commit instead of one per job); if that fails, each on its own, so that
+/// one failing job neither holds back nor undoes the others. Other jobs run one by one.
+async fn run_batch(state: &AppState, jobs: Vec<Job>) {
+    let (requests, others): (Vec<Job>, Vec<Job>) = jobs
+        .into_iter()
+        .partition(|j| matches!(j.kind, JobKind::Request(_)));
+    let alone = match requests.len() {
+        0 => Vec::new(),
+        _ => match state
+            .store
+            .apply_requests(&requests, clock::now_millis())
+            .await
+        {
+            Ok(statuses) => {
+                for (job, status) in requests.iter().zip(statuses) {
+                    tracing::debug!(request_id = %job.payload, kind = job.kind.name(), status = status.name(), "request finished");
+                }
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!(jobs = requests.len(), error = %e, "a batch of requests failed; running them one by one");
+                requests
+            }
+        },
+    };
+    for job in alone.into_iter().chain(others) {
+        if let Err(e) = execute(state, &job).await {
+            tracing::warn!(job_id = %job.id, kind = job.kind.name(), error = %e, "job failed; retrying");
+            let _ = state
+                .store
+                .retry_job(&job.id, clock::now_millis() + RETRY_AFTER_MS)
+                .await;
         }
     }
 }

@@ -44,18 +44,11 @@ static PAGE: Sql = Sql::new(concat!(
     status_columns!(),
     " FROM create_account_statuses WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
 ));
-static PAGE_IN: Sql = Sql::per_dialect(
-    concat!(
+static PAGE_IN: Sql = Sql::new(concat!(
         "SELECT ",
         status_columns!(),
         " FROM create_account_statuses WHERE organization_id = $1 AND seq > $2 AND state = ANY($4) ORDER BY seq LIMIT $3"
-    ),
-    concat!(
-        "SELECT ",
-        status_columns!(),
-        " FROM create_account_statuses WHERE organization_id = ?1 AND seq > ?2 AND state IN (SELECT value FROM json_each(?4)) ORDER BY seq LIMIT ?3"
-    ),
-);
+    ));
 
 impl FromRow for CreateAccountStatus {
     fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {

@@ -1,17 +1,20 @@
 //! Account assignments, provisioning, and the asynchronous requests that change them.
 
-use crate::db::{Db, Dialect, FromRow, Row, Sql};
+use crate::db::{Db, Dialect, FromRow, Param, Row, Sql, Statement, TextList};
 use crate::directory::deprovision_for_principal;
 use crate::error::BoxError;
-use crate::jobs::{finish_job, insert_job, JobEnd};
+use crate::jobs::{self, JobEnd};
 use crate::{
-    AccountAssignment, AccountAssignments, AsyncRequest, Job, Page, ProvisionedSet, Store,
-    StoreResult,
+    AccountAssignment, AccountAssignments, AssignmentTargets, AsyncRequest, Instance, Job, Page,
+    ProvisionedSet, Store, StoreError, StoreResult,
 };
 use iic_domain::assignment::{
     Principal, PrincipalType, RequestFailure, RequestKind, RequestStatus,
 };
 use iic_domain::names::Named;
+use iic_domain::organizations::AccountStatus;
+
+use crate::instances::instance_columns;
 
 macro_rules! request_columns {
     () => {
@@ -49,10 +52,62 @@ static ENSURE_COUNTER: Sql = Sql::new(
 static TAKE_SLOT: Sql = Sql::new(
     "UPDATE instance_request_counts SET in_flight = in_flight + 1 WHERE instance_id = $1 AND shard = $2 AND in_flight < $3",
 );
-static RELEASE_SLOT: Sql = Sql::new(
-    "UPDATE instance_request_counts SET in_flight = in_flight - 1
-     WHERE instance_id = $1 AND shard = (SELECT slot FROM async_requests WHERE request_id = $2) AND in_flight > 0",
+/// Gives back $3 slots of one counter row.
+static RELEASE_SLOTS: Sql = Sql::new(
+    "UPDATE instance_request_counts SET in_flight = CASE WHEN in_flight > $3 THEN in_flight - $3 ELSE 0 END
+     WHERE instance_id = $1 AND shard = $2",
 );
+
+/// The values that record a request holding a slot of counter row `shard`, and queue its job.
+struct Queued<'a> {
+    r: &'a AsyncRequest,
+    job: &'a Job,
+    shard: i32,
+    kind: &'static str,
+    status: &'static str,
+    principal_type: Option<&'static str>,
+    job_kind: &'static str,
+}
+
+impl<'a> Queued<'a> {
+    fn new(r: &'a AsyncRequest, job: &'a Job, shard: i32) -> Queued<'a> {
+        Queued {
+            r,
+            job,
+            shard,
+            kind: r.kind.name(),
+            status: RequestStatus::InProgress.name(),
+            principal_type: r.principal_type.map(PrincipalType::name),
+            job_kind: job.kind.name(),
+        }
+    }
+
+    fn request(&self) -> [&dyn Param; 10] {
+        [
+            &self.r.request_id,
+            &self.r.instance_id,
+            &self.kind,
+            &self.status,
+            &self.r.permission_set_id,
+            &self.principal_type,
+            &self.r.principal_id,
+            &self.r.target_id,
+            &self.r.created_at,
+            &self.shard,
+        ]
+    }
+
+    fn job(&self) -> [&dyn Param; 6] {
+        [
+            &self.job.id,
+            &self.job_kind,
+            &self.job.payload,
+            &jobs::PENDING,
+            &self.job.run_after,
+            &self.job.created_at,
+        ]
+    }
+}
 
 /// Shard `shard`'s share of a bound of `max` spread over `shards` rows; the shares sum to `max`.
 fn shard_capacity(max: i64, shards: i64, shard: i64) -> i64 {
@@ -123,12 +178,30 @@ static GET_REQUEST: Sql = Sql::new(concat!(
     request_columns!(),
     " FROM async_requests WHERE request_id = $1"
 ));
-/// The request a job runs, locked so that one job at a time finishes it.
-static LOCK_REQUEST: Sql = Sql::new(concat!(
-    "SELECT ",
-    request_columns!(),
-    " FROM async_requests WHERE request_id = $1 FOR UPDATE"
-));
+/// The requests jobs run, locked so that one job at a time finishes each, with the slot each
+/// holds and what running it needs: the permission set's version, session duration and content
+/// (NULL when it is gone), whether the principal is in the instance's identity store ($2 names
+/// the group type) and whether the account is an active one ($3) of the organization. Principal
+/// and account rows stay under a shared lock until the transaction ends (the permission set is
+/// held by the foreign keys of what the job writes).
+static LOCK_AND_CHECK: Sql = Sql::new(
+    "SELECT r.seq, r.request_id, r.instance_id, r.kind, r.status, r.failure_reason,
+            r.permission_set_id, r.principal_type, r.principal_id, r.target_id,
+            r.created_at, r.updated_at, r.slot, p.version, p.session_duration, p.content,
+       CASE WHEN r.principal_type = $2
+         THEN EXISTS (SELECT 1 FROM directory_groups g JOIN instances i ON i.identity_store_id = g.identity_store_id
+                      WHERE i.instance_id = r.instance_id AND g.group_id = r.principal_id FOR SHARE OF g)
+         ELSE EXISTS (SELECT 1 FROM users u JOIN instances i ON i.identity_store_id = u.identity_store_id
+                      WHERE i.instance_id = r.instance_id AND u.user_id = r.principal_id FOR SHARE OF u)
+       END,
+       EXISTS (SELECT 1 FROM accounts a JOIN instances i ON i.organization_id = a.organization_id
+               WHERE i.instance_id = r.instance_id AND a.id = r.target_id AND a.status = $3 FOR SHARE OF a)
+     FROM async_requests r
+     LEFT JOIN permission_sets p ON p.instance_id = r.instance_id AND p.permission_set_id = r.permission_set_id
+     WHERE r.request_id = ANY($1) FOR UPDATE OF r",
+);
+/// Finishes the requests named in $1 alike.
+static FINISH_REQUESTS: Sql = Sql::new("UPDATE async_requests SET status = $2, failure_reason = $3, updated_at = $4 WHERE request_id = ANY($1)");
 static REQUESTS: Sql = Sql::new(concat!(
     "SELECT ",
     request_columns!(),
@@ -139,29 +212,45 @@ static REQUESTS_WITH_STATUS: Sql = Sql::new(concat!(
     request_columns!(),
     " FROM async_requests WHERE instance_id = $1 AND kind = $2 AND seq > $3 AND status = $5 ORDER BY seq LIMIT $4"
 ));
-static FINISH_REQUEST: Sql = Sql::new(
-    "UPDATE async_requests SET status = $2, failure_reason = $3, updated_at = $4 WHERE request_id = $1",
-);
+
+/// The instance an assignment request is for and what it names, looked up in one statement
+/// when it is submitted.
+static TARGETS_OF_USER: Sql = Sql::new(concat!(
+    "SELECT ",
+    instance_columns!(),
+    ",
+       EXISTS (SELECT 1 FROM permission_sets p WHERE p.instance_id = i.instance_id AND p.permission_set_id = $2),
+       EXISTS (SELECT 1 FROM users u WHERE u.identity_store_id = i.identity_store_id AND u.user_id = $3),
+       EXISTS (SELECT 1 FROM accounts a WHERE a.id = $4 AND a.organization_id = i.organization_id AND a.status = $5)
+     FROM instances i WHERE i.instance_id = $1"
+));
+static TARGETS_OF_GROUP: Sql = Sql::new(concat!(
+    "SELECT ",
+    instance_columns!(),
+    ",
+       EXISTS (SELECT 1 FROM permission_sets p WHERE p.instance_id = i.instance_id AND p.permission_set_id = $2),
+       EXISTS (SELECT 1 FROM directory_groups g WHERE g.identity_store_id = i.identity_store_id AND g.group_id = $3),
+       EXISTS (SELECT 1 FROM accounts a WHERE a.id = $4 AND a.organization_id = i.organization_id AND a.status = $5)
+     FROM instances i WHERE i.instance_id = $1"
+));
+
+struct InstanceTargets(Instance, AssignmentTargets);
+
+impl FromRow for InstanceTargets {
+    fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {
+        Ok(InstanceTargets(
+            Instance::from_row(r)?,
+            AssignmentTargets {
+                permission_set: r.get(7)?,
+                principal: r.get(8)?,
+                account: r.get(9)?,
+            },
+        ))
+    }
+}
 
 // --- what a request does -----------------------------------------------------------------------
 
-/// The permission set's version, session duration and content, while it exists (it stays, until
-/// the job ends, under a shared lock).
-static SET_STATE: Sql = Sql::new(
-    "SELECT version, session_duration, content FROM permission_sets WHERE instance_id = $1 AND permission_set_id = $2 FOR SHARE",
-);
-static USER_IN_INSTANCE: Sql = Sql::new(
-    "SELECT 1 FROM users u JOIN instances i ON i.identity_store_id = u.identity_store_id
-     WHERE i.instance_id = $1 AND u.user_id = $2 FOR SHARE OF u",
-);
-static GROUP_IN_INSTANCE: Sql = Sql::new(
-    "SELECT 1 FROM directory_groups g JOIN instances i ON i.identity_store_id = g.identity_store_id
-     WHERE i.instance_id = $1 AND g.group_id = $2 FOR SHARE OF g",
-);
-static ACCOUNT_IN_INSTANCE: Sql = Sql::new(
-    "SELECT 1 FROM accounts a JOIN instances i ON i.organization_id = a.organization_id
-     WHERE i.instance_id = $1 AND a.id = $2 AND a.status = $3 FOR SHARE OF a",
-);
 static INSERT_ASSIGNMENT: Sql = Sql::new(
     "INSERT INTO account_assignments (instance_id, permission_set_id, principal_type, principal_id, account_id, created_at)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -273,201 +362,279 @@ impl FromRow for ProvisionedSet {
     }
 }
 
-/// A permission set as a provisioned agency carries it: its version and a snapshot of its
-/// session duration and content.
+/// A request a job runs, locked, with what running it needs.
+struct Locked {
+    request: AsyncRequest,
+    /// The counter row its in-flight slot came from.
+    slot: i32,
+    /// The permission set as a provisioned agency carries it, while the set exists.
+    set: Option<SetState>,
+    principal_ok: bool,
+    account_ok: bool,
+}
+
+/// A permission set's version and a snapshot of its session duration and content.
 struct SetState {
     version: i64,
     snapshot: String,
 }
 
-impl FromRow for SetState {
+impl FromRow for Locked {
     fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {
-        let (duration, content): (String, String) = (r.get(1)?, r.get(2)?);
-        Ok(SetState {
-            version: r.get(0)?,
-            snapshot: format!(
-                "{{\"session_duration\":{},\"content\":{}}}",
-                serde_json::Value::String(duration),
-                content
-            ),
+        let version: Option<i64> = r.get(13)?;
+        let set = match version {
+            None => None,
+            Some(version) => {
+                let (duration, content): (String, String) = (r.get(14)?, r.get(15)?);
+                Some(SetState {
+                    version,
+                    snapshot: format!(
+                        "{{\"session_duration\":{},\"content\":{}}}",
+                        serde_json::Value::String(duration),
+                        content
+                    ),
+                })
+            }
+        };
+        Ok(Locked {
+            request: AsyncRequest::from_row(r)?,
+            slot: r.get(12)?,
+            set,
+            principal_ok: r.get(16)?,
+            account_ok: r.get(17)?,
         })
     }
 }
 
-async fn set_state(db: &mut Db<'_>, req: &AsyncRequest) -> StoreResult<Option<SetState>> {
-    db.query_opt(&SET_STATE, &[&req.instance_id, &req.permission_set_id])
-        .await
+/// What a job's request came to, decided before anything is written.
+enum Outcome<'a> {
+    /// The request is gone, finished already, or named twice in the batch: the job just ends.
+    Ended(RequestStatus),
+    Failed(RequestFailure),
+    /// The request's permission set, as it is now (none for a deletion).
+    Succeeded(Option<&'a SetState>),
 }
 
-async fn account_is_active(
-    db: &mut Db<'_>,
-    instance_id: &str,
-    account_id: &str,
-) -> StoreResult<bool> {
-    use iic_domain::organizations::AccountStatus;
-    db.exists(
-        &ACCOUNT_IN_INSTANCE,
-        &[&instance_id, &account_id, &AccountStatus::Active.name()],
-    )
-    .await
-}
-
-/// Assigns the principal to the account, provisioning the set there if needed.
-async fn create_assignment(
-    db: &mut Db<'_>,
-    req: &AsyncRequest,
-    now: i64,
-) -> StoreResult<Option<RequestFailure>> {
-    let Some(set) = set_state(db, req).await? else {
-        return Ok(Some(RequestFailure::PermissionSetGone));
-    };
-    let (Some(kind), Some(principal)) = (req.principal_type, &req.principal_id) else {
-        return Ok(Some(RequestFailure::PrincipalGone));
-    };
-    let in_instance = match kind {
-        PrincipalType::User => &USER_IN_INSTANCE,
-        PrincipalType::Group => &GROUP_IN_INSTANCE,
-    };
-    if !db
-        .exists(in_instance, &[&req.instance_id, principal])
-        .await?
-    {
-        return Ok(Some(RequestFailure::PrincipalGone));
+impl Outcome<'_> {
+    fn status(&self) -> RequestStatus {
+        match self {
+            Outcome::Ended(status) => *status,
+            Outcome::Failed(_) => RequestStatus::Failed,
+            Outcome::Succeeded(_) => RequestStatus::Succeeded,
+        }
     }
-    let Some(account) = &req.target_id else {
-        return Ok(Some(RequestFailure::AccountNotActive));
-    };
-    if !account_is_active(db, &req.instance_id, account).await? {
-        return Ok(Some(RequestFailure::AccountNotActive));
-    }
-    db.execute(
-        &INSERT_ASSIGNMENT,
-        &[
-            &req.instance_id,
-            &req.permission_set_id,
-            &kind.name(),
-            principal,
-            account,
-            &now,
-        ],
-    )
-    .await?;
-    db.execute(
-        &PROVISION_IF_ABSENT,
-        &[
-            &req.instance_id,
-            &req.permission_set_id,
-            account,
-            &set.version,
-            &set.snapshot,
-            &now,
-        ],
-    )
-    .await?;
-    Ok(None)
 }
 
-/// Removes the assignment; the set leaves the account with its last assignment there.
-async fn delete_assignment(
-    db: &mut Db<'_>,
-    req: &AsyncRequest,
-) -> StoreResult<Option<RequestFailure>> {
-    let deleted = db
-        .execute(
-            &DELETE_ASSIGNMENT,
-            &[
-                &req.instance_id,
-                &req.permission_set_id,
-                &req.principal_type.map(PrincipalType::name),
-                &req.principal_id,
-                &req.target_id,
-            ],
-        )
+/// How a request ends: its status and failure reason, as stored.
+type End = (&'static str, Option<&'static str>);
+
+/// What a creation or a provisioning comes to, from what was found when it was locked.
+fn judge(l: &Locked) -> Outcome<'_> {
+    let Some(set) = &l.set else {
+        return Outcome::Failed(RequestFailure::PermissionSetGone);
+    };
+    let failure = match l.request.kind {
+        RequestKind::AssignmentCreate if !l.principal_ok => Some(RequestFailure::PrincipalGone),
+        RequestKind::AssignmentCreate if !l.account_ok => Some(RequestFailure::AccountNotActive),
+        RequestKind::Provision if l.request.target_id.is_some() && !l.account_ok => {
+            Some(RequestFailure::AccountNotActive)
+        }
+        _ => None,
+    };
+    failure.map_or(Outcome::Succeeded(Some(set)), Outcome::Failed)
+}
+
+/// Runs the requests the jobs name, finishes requests and jobs and commits, in two or three
+/// round trips whatever the number of jobs: one statement locks every request and reads what
+/// running it needs (and begins the transaction); deletions delete together; then every
+/// write, the requests and jobs finished, the slots given back, and the commit. A request no
+/// longer in progress just ends its job.
+async fn apply(db: &mut Db<'_>, jobs: &[Job], now: i64) -> StoreResult<Vec<RequestStatus>> {
+    let ids: Vec<String> = jobs.iter().map(|j| j.payload.clone()).collect();
+    let (group, active) = (PrincipalType::Group.name(), AccountStatus::Active.name());
+    let locked: Vec<Locked> = db
+        .query(&LOCK_AND_CHECK, &[&TextList(&ids), &group, &active])
         .await?;
-    if deleted == 0 {
-        return Ok(Some(RequestFailure::NoSuchAssignment));
-    }
-    db.execute(
-        &DEPROVISION_IF_UNUSED,
-        &[&req.permission_set_id, &req.target_id],
-    )
-    .await?;
-    Ok(None)
-}
-
-/// Provisions the set's current version to one account, or again to every account it is
-/// provisioned to.
-async fn provision(
-    db: &mut Db<'_>,
-    req: &AsyncRequest,
-    now: i64,
-) -> StoreResult<Option<RequestFailure>> {
-    let Some(set) = set_state(db, req).await? else {
-        return Ok(Some(RequestFailure::PermissionSetGone));
-    };
-    match &req.target_id {
-        Some(account) => {
-            if !account_is_active(db, &req.instance_id, account).await? {
-                return Ok(Some(RequestFailure::AccountNotActive));
+    // The request each job runs: in progress, and not run by an earlier job of the batch (a
+    // job naming it again reports that job's status).
+    let mut runs: Vec<Option<&Locked>> = Vec::with_capacity(jobs.len());
+    let mut outcomes: Vec<Outcome<'_>> = Vec::with_capacity(jobs.len());
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let found = locked.iter().find(|l| l.request.request_id == job.payload);
+        let earlier = runs
+            .iter()
+            .position(|r| r.is_some_and(|r| r.request.request_id == job.payload));
+        match (found, earlier) {
+            (Some(l), None) if l.request.status == RequestStatus::InProgress => {
+                runs.push(Some(l));
+                outcomes.push(match l.request.kind {
+                    // Decided by the deletion itself, below.
+                    RequestKind::AssignmentDelete => Outcome::Succeeded(None),
+                    _ => judge(l),
+                });
             }
-            db.execute(
+            (found, earlier) => {
+                if let Some(first) = earlier {
+                    repeats.push((i, first));
+                }
+                runs.push(None);
+                outcomes.push(Outcome::Ended(
+                    found.map_or(RequestStatus::Failed, |l| l.request.status),
+                ));
+            }
+        }
+    }
+
+    // Deletions: whether the assignment was there is what they find.
+    let deleting: Vec<(usize, &Locked, Option<&'static str>)> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.map(|l| (i, l)))
+        .filter(|(_, l)| l.request.kind == RequestKind::AssignmentDelete)
+        .map(|(i, l)| (i, l, l.request.principal_type.map(PrincipalType::name)))
+        .collect();
+    if !deleting.is_empty() {
+        let params: Vec<[&dyn Param; 5]> = deleting
+            .iter()
+            .map(|(_, l, principal_type)| -> [&dyn Param; 5] {
+                let r = &l.request;
+                [
+                    &r.instance_id,
+                    &r.permission_set_id,
+                    principal_type,
+                    &r.principal_id,
+                    &r.target_id,
+                ]
+            })
+            .collect();
+        let statements: Vec<Statement<'_>> = params
+            .iter()
+            .map(|p| (&DELETE_ASSIGNMENT, &p[..]))
+            .collect();
+        let deleted = db.execute_all(&statements).await?;
+        for ((i, _, _), n) in deleting.iter().zip(deleted) {
+            if n == 0 {
+                outcomes[*i] = Outcome::Failed(RequestFailure::NoSuchAssignment);
+            }
+        }
+    }
+
+    // What succeeded requests change.
+    let principal_types: Vec<Option<&'static str>> = runs
+        .iter()
+        .map(|r| r.and_then(|l| l.request.principal_type.map(PrincipalType::name)))
+        .collect();
+    let mut writes: Vec<(&Sql, Vec<&dyn Param>)> = Vec::new();
+    for ((run, outcome), principal_type) in runs.iter().zip(&outcomes).zip(&principal_types) {
+        let (Some(l), Outcome::Succeeded(set)) = (run, outcome) else {
+            continue;
+        };
+        let r = &l.request;
+        match (r.kind, set, &r.target_id) {
+            (RequestKind::AssignmentCreate, Some(set), _) => {
+                writes.push((
+                    &INSERT_ASSIGNMENT,
+                    vec![
+                        &r.instance_id,
+                        &r.permission_set_id,
+                        principal_type,
+                        &r.principal_id,
+                        &r.target_id,
+                        &now,
+                    ],
+                ));
+                writes.push((
+                    &PROVISION_IF_ABSENT,
+                    vec![
+                        &r.instance_id,
+                        &r.permission_set_id,
+                        &r.target_id,
+                        &set.version,
+                        &set.snapshot,
+                        &now,
+                    ],
+                ));
+            }
+            (RequestKind::AssignmentDelete, _, _) => writes.push((
+                &DEPROVISION_IF_UNUSED,
+                vec![&r.permission_set_id, &r.target_id],
+            )),
+            (RequestKind::Provision, Some(set), Some(_)) => writes.push((
                 &PROVISION,
-                &[
-                    &req.instance_id,
-                    &req.permission_set_id,
-                    account,
+                vec![
+                    &r.instance_id,
+                    &r.permission_set_id,
+                    &r.target_id,
                     &set.version,
                     &set.snapshot,
                     &now,
                 ],
-            )
-            .await?;
-        }
-        None => {
-            db.execute(
+            )),
+            (RequestKind::Provision, Some(set), None) => writes.push((
                 &REPROVISION_ALL,
-                &[&req.permission_set_id, &set.version, &set.snapshot, &now],
-            )
-            .await?;
+                vec![&r.permission_set_id, &set.version, &set.snapshot, &now],
+            )),
+            (_, None, _) => {}
         }
     }
-    Ok(None)
+
+    // The requests run here finish alike per status and reason; every job ends.
+    let mut ends: Vec<(End, Vec<String>)> = Vec::new();
+    for (run, outcome) in runs.iter().zip(&outcomes) {
+        if let Some(l) = run {
+            let reason = match outcome {
+                Outcome::Failed(f) => Some(f.reason()),
+                _ => None,
+            };
+            let end = (outcome.status().name(), reason);
+            match ends.iter_mut().find(|(e, _)| *e == end) {
+                Some((_, ids)) => ids.push(l.request.request_id.clone()),
+                None => ends.push((end, vec![l.request.request_id.clone()])),
+            }
+        }
+    }
+    let job_ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+    let request_lists: Vec<TextList<'_>> = ends.iter().map(|(_, ids)| TextList(ids)).collect();
+    let job_list = TextList(&job_ids);
+    for (((status, reason), _), list) in ends.iter().zip(&request_lists) {
+        writes.push((&FINISH_REQUESTS, vec![list, status, reason, &now]));
+    }
+    let done = JobEnd::Done.state();
+    writes.push((&jobs::FINISH_ALL, vec![&job_list, &done, &now]));
+
+    // The slots go back last, so that their counter rows stay locked for one round trip only,
+    // and in the rows' order, so that two transactions giving back the same rows cannot
+    // deadlock.
+    let slots = slot_counts(
+        runs.iter()
+            .flatten()
+            .map(|l| (l.request.instance_id.clone(), l.slot))
+            .collect(),
+    );
+    for (instance, slot, n) in &slots {
+        writes.push((&RELEASE_SLOTS, vec![instance, slot, n]));
+    }
+    let statements: Vec<Statement<'_>> = writes.iter().map(|(sql, p)| (*sql, &p[..])).collect();
+    db.commit_with(&statements).await?;
+    let mut statuses: Vec<RequestStatus> = outcomes.iter().map(Outcome::status).collect();
+    for (repeat, first) in repeats {
+        statuses[repeat] = statuses[first];
+    }
+    Ok(statuses)
 }
 
-/// Runs the request a job names and finishes both; a request no longer in progress just ends
-/// the job.
-async fn apply(db: &mut Db<'_>, job: &Job, now: i64) -> StoreResult<RequestStatus> {
-    let req: Option<AsyncRequest> = db.query_opt(&LOCK_REQUEST, &[&job.payload]).await?;
-    let req = match req {
-        Some(r) if r.status == RequestStatus::InProgress => r,
-        other => {
-            finish_job(db, &job.id, JobEnd::Done, now).await?;
-            return Ok(other.map_or(RequestStatus::Failed, |r| r.status));
+/// How many slots each counter row gets back, in the rows' order.
+fn slot_counts(mut released: Vec<(String, i32)>) -> Vec<(String, i32, i64)> {
+    released.sort();
+    let mut counts: Vec<(String, i32, i64)> = Vec::new();
+    for (instance, slot) in released {
+        match counts.last_mut() {
+            Some((i, s, n)) if *i == instance && *s == slot => *n += 1,
+            _ => counts.push((instance, slot, 1)),
         }
-    };
-    let failure = match req.kind {
-        RequestKind::AssignmentCreate => create_assignment(db, &req, now).await?,
-        RequestKind::AssignmentDelete => delete_assignment(db, &req).await?,
-        RequestKind::Provision => provision(db, &req, now).await?,
-    };
-    let status = match failure {
-        None => RequestStatus::Succeeded,
-        Some(_) => RequestStatus::Failed,
-    };
-    db.execute(
-        &FINISH_REQUEST,
-        &[
-            &req.request_id,
-            &status.name(),
-            &failure.map(RequestFailure::reason),
-            &now,
-        ],
-    )
-    .await?;
-    db.execute(&RELEASE_SLOT, &[&req.instance_id, &req.request_id])
-        .await?;
-    finish_job(db, &job.id, JobEnd::Done, now).await?;
-    Ok(status)
+    }
+    counts
 }
 
 impl Store {
@@ -479,30 +646,76 @@ impl Store {
         job: &Job,
         max_in_flight: i64,
     ) -> StoreResult<bool> {
-        let (r, job) = (request.clone(), job.clone());
+        // Nearly always the first counter row a request tries has room: take it, record the
+        // request and queue its job in one round trip, and undo it all when the row was full
+        // or not made yet. Then the rows are tried one by one.
+        let (r, j) = (request.clone(), job.clone());
+        let took = self
+            .write("enqueue_request", async move |db| {
+                let shards = in_flight_shards(db.dialect());
+                let Some(shard) = shard_order(&r.request_id, shards).next() else {
+                    return Ok(false);
+                };
+                let capacity = shard_capacity(max_in_flight, shards, shard);
+                let q = Queued::new(&r, &j, shard as i32);
+                let slot: [&dyn Param; 3] = [&r.instance_id, &q.shard, &capacity];
+                let (request, job) = (q.request(), q.job());
+                let counts = db
+                    .execute_all(&[
+                        (&TAKE_SLOT, &slot),
+                        (&INSERT_REQUEST, &request),
+                        (&jobs::INSERT, &job),
+                    ])
+                    .await?;
+                if counts.first() == Some(&1) {
+                    return Ok(true);
+                }
+                db.discard();
+                Ok(false)
+            })
+            .await?;
+        if took {
+            return Ok(true);
+        }
+        let (r, j) = (request.clone(), job.clone());
         self.write("enqueue_request", async move |db| {
             let Some(shard) = take_slot(db, &r.instance_id, &r.request_id, max_in_flight).await?
             else {
                 return Ok(false);
             };
-            db.execute(
-                &INSERT_REQUEST,
-                &[
-                    &r.request_id,
-                    &r.instance_id,
-                    &r.kind.name(),
-                    &RequestStatus::InProgress.name(),
-                    &r.permission_set_id,
-                    &r.principal_type.map(PrincipalType::name),
-                    &r.principal_id,
-                    &r.target_id,
-                    &r.created_at,
-                    &shard,
-                ],
-            )
-            .await?;
-            insert_job(db, &job).await?;
+            let q = Queued::new(&r, &j, shard);
+            let (request, job) = (q.request(), q.job());
+            db.commit_with(&[(&INSERT_REQUEST, &request), (&jobs::INSERT, &job)])
+                .await?;
             Ok(true)
+        })
+        .await
+    }
+    /// The instance an assignment request is for, and which of the permission set, principal
+    /// and account it names exist; None when there is no such instance.
+    pub async fn assignment_targets(
+        &self,
+        instance_id: &str,
+        permission_set_id: &str,
+        principal: &Principal,
+        account_id: &str,
+    ) -> StoreResult<Option<(Instance, AssignmentTargets)>> {
+        let (instance, set, p, account) = (
+            instance_id.to_string(),
+            permission_set_id.to_string(),
+            principal.clone(),
+            account_id.to_string(),
+        );
+        self.read("assignment_targets", async move |db| {
+            let targets = match p.kind {
+                PrincipalType::User => &TARGETS_OF_USER,
+                PrincipalType::Group => &TARGETS_OF_GROUP,
+            };
+            let active = AccountStatus::Active.name();
+            let found: Option<InstanceTargets> = db
+                .query_opt(targets, &[&instance, &set, &p.id, &account, &active])
+                .await?;
+            Ok(found.map(|InstanceTargets(i, t)| (i, t)))
         })
         .await
     }
@@ -554,9 +767,22 @@ impl Store {
     /// checking that what it needs still exists, and finishes request and job in the same
     /// transaction. Returns the request's final status.
     pub async fn apply_request(&self, job: &Job, now: i64) -> StoreResult<RequestStatus> {
-        let job = job.clone();
-        self.write("apply_request", async move |db| apply(db, &job, now).await)
-            .await
+        let statuses = self.apply_requests(std::slice::from_ref(job), now).await?;
+        statuses
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::backend("apply_request", "no status for the job's request"))
+    }
+
+    /// Like [`Store::apply_request`] for several jobs, in one transaction: one commit for all,
+    /// and the in-flight slots given back together at its end. When it fails nothing is
+    /// written; run the jobs one by one to find the one that fails.
+    pub async fn apply_requests(&self, jobs: &[Job], now: i64) -> StoreResult<Vec<RequestStatus>> {
+        let jobs = jobs.to_vec();
+        self.write("apply_requests", async move |db| {
+            apply(db, &jobs, now).await
+        })
+        .await
     }
 
     pub async fn list_assignments(

@@ -11,6 +11,7 @@ macro_rules! instance_columns {
         "seq, instance_id, identity_store_id, organization_id, region, alias, created_at"
     };
 }
+pub(crate) use instance_columns;
 
 static INSERT_IF_ABSENT: Sql = Sql::new(concat!(
     "INSERT INTO instances (instance_id, identity_store_id, organization_id, region, alias, created_at)

@@ -24,13 +24,16 @@ impl Named for JobState {
     const ALL: &'static [Self] = &[Self::Pending, Self::Running, Self::Done, Self::Abandoned];
     fn name(self) -> &'static str {
         match self {
-            Self::Pending => "pending",
+            Self::Pending => PENDING,
             Self::Running => "running",
             Self::Done => "done",
             Self::Abandoned => "abandoned",
         }
     }
 }
+
+/// The state of a job [`INSERT`] makes ($4).
+pub(crate) const PENDING: &str = "pending";
 
 /// How a job ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +42,24 @@ pub(crate) enum JobEnd {
     Abandoned,
 }
 
-static INSERT: Sql = Sql::new(
+impl JobEnd {
+    /// The state the job is left in, for [`FINISH`] ($2).
+    pub(crate) fn state(self) -> &'static str {
+        match self {
+            JobEnd::Done => JobState::Done.name(),
+            JobEnd::Abandoned => JobState::Abandoned.name(),
+        }
+    }
+}
+
+pub(crate) static INSERT: Sql = Sql::new(
     "INSERT INTO jobs (id, kind, payload, state, attempts, run_after, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)",
 );
-static FINISH: Sql = Sql::new(
+pub(crate) static FINISH: Sql = Sql::new(
     "UPDATE jobs SET state = $2, finished_at = $3, locked_by = NULL, locked_until = NULL WHERE id = $1",
 );
+/// Ends the jobs named in $1 alike.
+pub(crate) static FINISH_ALL: Sql = Sql::new("UPDATE jobs SET state = $2, finished_at = $3, locked_by = NULL, locked_until = NULL WHERE id = ANY($1)");
 static RETRY: Sql = Sql::new(
     "UPDATE jobs SET state = $3, run_after = $2, locked_by = NULL, locked_until = NULL WHERE id = $1",
 );
@@ -53,24 +68,16 @@ static RETRY: Sql = Sql::new(
 /// than one `OR` that would scan the table. Only kinds this server knows are claimed, so that
 /// during an upgrade an older server leaves a newer server's jobs alone. `SKIP LOCKED` lets
 /// several servers on one PostgreSQL database claim different jobs at once.
-static CLAIM_DUE: Sql = Sql::per_dialect(
+static CLAIM_DUE: Sql = Sql::new(
     "UPDATE jobs SET state = $7, attempts = attempts + 1, locked_by = $2, locked_until = $3
      WHERE id IN (SELECT id FROM jobs WHERE state = $6 AND run_after <= $1 AND kind = ANY($5)
                   ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
      RETURNING id, kind, payload, attempts, run_after, created_at, seq",
-    "UPDATE jobs SET state = ?7, attempts = attempts + 1, locked_by = ?2, locked_until = ?3
-     WHERE id IN (SELECT id FROM jobs WHERE state = ?6 AND run_after <= ?1 AND kind IN (SELECT value FROM json_each(?5))
-                  ORDER BY seq LIMIT ?4)
-     RETURNING id, kind, payload, attempts, run_after, created_at, seq",
 );
-static CLAIM_EXPIRED: Sql = Sql::per_dialect(
+static CLAIM_EXPIRED: Sql = Sql::new(
     "UPDATE jobs SET state = $6, attempts = attempts + 1, locked_by = $2, locked_until = $3
      WHERE id IN (SELECT id FROM jobs WHERE state = $6 AND locked_until < $1 AND kind = ANY($5)
                   ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
-     RETURNING id, kind, payload, attempts, run_after, created_at, seq",
-    "UPDATE jobs SET state = ?6, attempts = attempts + 1, locked_by = ?2, locked_until = ?3
-     WHERE id IN (SELECT id FROM jobs WHERE state = ?6 AND locked_until < ?1 AND kind IN (SELECT value FROM json_each(?5))
-                  ORDER BY seq LIMIT ?4)
      RETURNING id, kind, payload, attempts, run_after, created_at, seq",
 );
 
@@ -103,7 +110,7 @@ pub(crate) async fn insert_job(db: &mut Db<'_>, job: &Job) -> StoreResult<()> {
             &job.id,
             &job.kind.name(),
             &job.payload,
-            &JobState::Pending.name(),
+            &PENDING,
             &job.run_after,
             &job.created_at,
         ],
@@ -118,11 +125,7 @@ pub(crate) async fn finish_job(
     end: JobEnd,
     now: i64,
 ) -> StoreResult<()> {
-    let state = match end {
-        JobEnd::Done => JobState::Done,
-        JobEnd::Abandoned => JobState::Abandoned,
-    };
-    db.execute(&FINISH, &[&job_id, &state.name(), &now]).await?;
+    db.execute(&FINISH, &[&job_id, &end.state(), &now]).await?;
     Ok(())
 }
 

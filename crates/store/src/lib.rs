@@ -150,4 +150,49 @@ mod tests {
         );
         assert_eq!(store.get_meta("second").await.expect("get"), None);
     }
+
+    /// A write whose caller goes away mid-transaction (a client hanging up) must not hand its
+    /// open transaction to the next user of the connection.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_postgres_write_leaves_nothing_behind() {
+        static PUT: Sql = Sql::new("INSERT INTO meta (key, value) VALUES ($1, '1')");
+        let Ok(url) = std::env::var("IIC_TEST_POSTGRES_URL") else {
+            eprintln!("SKIPPED: PostgreSQL store test (IIC_TEST_POSTGRES_URL not set)");
+            return;
+        };
+        let schema = format!("iic_test_{}", &iic_domain::ids::hex32()[..12]);
+        let store = open_in_schema(&url, Some(&schema)).await.expect("open");
+        let abandoned = store.clone();
+        let task = tokio::spawn(async move {
+            abandoned
+                .write("abandoned", async |db| {
+                    db.execute(&PUT, &[&"abandoned"]).await?;
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        task.abort();
+        assert!(task.await.is_err(), "the write was cut short");
+        for i in 0..40 {
+            store
+                .put_meta_if_absent(&format!("after-{i}"), "v")
+                .await
+                .expect("a later write");
+        }
+        let left = store.get_meta("abandoned").await.expect("get");
+        let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        admin
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .expect("drop schema");
+        assert_eq!(
+            left, None,
+            "the abandoned insert was committed by a later write"
+        );
+    }
 }

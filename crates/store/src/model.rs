@@ -297,3 +297,14 @@ pub struct MemberOf<'a> {
     pub group_id: &'a str,
     pub user_id: &'a str,
 }
+
+/// Which of the things an assignment request names exist now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssignmentTargets {
+    /// The permission set, in the instance.
+    pub permission_set: bool,
+    /// The user or group, in the instance's identity store.
+    pub principal: bool,
+    /// The account, active and in the instance's organization.
+    pub account: bool,
+}

@@ -102,18 +102,11 @@ static CLOSE_STATUSES: Sql = Sql::new(concat!(
     close_columns!(),
     " FROM close_account_statuses WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
 ));
-static CLOSE_STATUSES_IN: Sql = Sql::per_dialect(
-    concat!(
+static CLOSE_STATUSES_IN: Sql = Sql::new(concat!(
         "SELECT ",
         close_columns!(),
         " FROM close_account_statuses WHERE organization_id = $1 AND seq > $2 AND state = ANY($4) ORDER BY seq LIMIT $3"
-    ),
-    concat!(
-        "SELECT ",
-        close_columns!(),
-        " FROM close_account_statuses WHERE organization_id = ?1 AND seq > ?2 AND state IN (SELECT value FROM json_each(?4)) ORDER BY seq LIMIT ?3"
-    ),
-);
+    ));
 
 /// Where an account is.
 struct Place {

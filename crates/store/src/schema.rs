@@ -330,6 +330,12 @@ const MIGRATIONS: &[Migration] = &[
                    ALTER TABLE instance_request_counts ADD PRIMARY KEY (instance_id, shard);
                    ALTER TABLE async_requests ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;",
     },
+    // 8: listing requests by status reads only requests of that status (the old index served
+    // a count of requests in flight, which counter rows replaced in 6).
+    Migration::Same(
+        "CREATE INDEX requests_instance_kind_status ON async_requests(instance_id, kind, status, seq);
+         DROP INDEX requests_in_flight;",
+    ),
 ];
 
 /// The schema version this code writes.

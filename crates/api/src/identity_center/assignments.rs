@@ -2,7 +2,7 @@
 //! and removal of all of a principal's assignments.
 
 use super::administered_organization;
-use super::instances::owned_instance;
+use super::instances::{instance_not_found, owned_instance};
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::{JsonBody, QueryParams};
@@ -83,8 +83,13 @@ pub(crate) async fn check_account(
         {
             Ok(())
         }
-        _ => Err(ApiError::new(400, "IIC.1210", "Account not found.").into()),
+        _ => Err(account_not_found().into()),
     }
+}
+
+/// 400 `IIC.1210`: the target is not an active account of the instance's organization.
+fn account_not_found() -> ApiError {
+    ApiError::new(400, "IIC.1210", "Account not found.")
 }
 
 #[derive(Deserialize)]
@@ -106,36 +111,33 @@ async fn request_for(
     kind: RequestKind,
 ) -> Result<AsyncRequest, Failure> {
     let org = administered_organization(state, caller, action).await?;
-    let instance = owned_instance(state, &org, instance_id).await?;
+    iic_domain::validate::simple_id("instance_id", instance_id, 64)?;
+    // One look-up finds the instance and what the request names; the checks below keep the
+    // order of the errors: the instance, the fields, then what they name.
+    let principal_type = names::parse::<PrincipalType>("principal_type", &b.principal_type);
+    let principal = Principal {
+        kind: *principal_type.as_ref().unwrap_or(&PrincipalType::User),
+        id: b.principal_id.clone(),
+    };
+    let (instance, found) = match state
+        .store
+        .assignment_targets(instance_id, &b.permission_set_id, &principal, &b.target_id)
+        .await?
+    {
+        Some((i, found)) if i.organization_id == org => (i, found),
+        _ => return Err(instance_not_found(instance_id).into()),
+    };
     iic_domain::validate::simple_id("permission_set_id", &b.permission_set_id, 64)?;
     iic_domain::validate::simple_id("principal_id", &b.principal_id, 64)?;
-    let principal_type: PrincipalType = names::parse("principal_type", &b.principal_type)?;
+    let principal_type = principal_type?;
     if b.target_type != "ACCOUNT" {
         return Err(ApiError::bad_request("target_type must be ACCOUNT").into());
     }
-    if state
-        .store
-        .get_permission_set(&instance.instance_id, &b.permission_set_id)
-        .await?
-        .is_none()
-    {
+    if !found.permission_set {
         return Err(ps::set_not_found().into());
     }
     if kind == RequestKind::AssignmentCreate {
-        let exists = if principal_type == PrincipalType::User {
-            state
-                .store
-                .get_user(&instance.identity_store_id, &b.principal_id)
-                .await?
-                .is_some()
-        } else {
-            state
-                .store
-                .get_group(&instance.identity_store_id, &b.principal_id)
-                .await?
-                .is_some()
-        };
-        if !exists {
+        if !found.principal {
             return Err(ApiError::not_found(format!(
                 "{} {} in the identity store",
                 b.principal_type.to_lowercase(),
@@ -143,7 +145,10 @@ async fn request_for(
             ))
             .into());
         }
-        check_account(state, &instance, &b.target_id).await?;
+        iic_domain::validate::simple_id("target_id", &b.target_id, 64)?;
+        if !found.account {
+            return Err(account_not_found().into());
+        }
     } else {
         iic_domain::validate::simple_id("target_id", &b.target_id, 64)?;
     }

@@ -66,8 +66,13 @@ pub(crate) async fn owned_instance(
     iic_domain::validate::simple_id("instance_id", instance_id, 64)?;
     match state.store.get_instance(instance_id).await? {
         Some(i) if i.organization_id == org => Ok(i),
-        _ => Err(ApiError::not_found(format!("instance {instance_id}")).into()),
+        _ => Err(instance_not_found(instance_id).into()),
     }
+}
+
+/// 404: no instance of this id in the caller's organization.
+pub(crate) fn instance_not_found(instance_id: &str) -> ApiError {
+    ApiError::not_found(format!("instance {instance_id}"))
 }
 
 #[derive(Deserialize)]

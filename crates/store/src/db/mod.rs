@@ -13,7 +13,6 @@ pub(crate) use sql::Sql;
 pub(crate) use value::{FromRow, Param, Row, TextList};
 
 use crate::error::{BoxError, StoreError, StoreResult};
-use futures::TryStreamExt;
 use postgres::PgPool;
 use sqlite::SqlitePool;
 use std::sync::Arc;
@@ -95,10 +94,12 @@ impl Serialize {
 enum Conn<'c> {
     /// SQLite: the writer inside an open transaction, a reader, or the writer in autocommit.
     Sqlite(&'c mut rusqlite::Connection),
-    /// PostgreSQL outside a transaction: each statement commits by itself.
-    Postgres(&'c deadpool_postgres::ClientWrapper),
-    /// PostgreSQL inside a transaction.
-    PostgresTx(&'c deadpool_postgres::Transaction<'c>),
+    /// PostgreSQL: a pooled connection, inside a transaction begun on its first statement
+    /// when `tx` is given, each statement committing by itself otherwise.
+    Postgres {
+        client: &'c deadpool_postgres::Client,
+        tx: Option<&'c postgres::Tx>,
+    },
 }
 
 /// How many statements an operation may run.
@@ -108,6 +109,9 @@ pub(crate) enum Statements {
     /// A write that runs without a transaction: one statement, which commits by itself.
     One,
 }
+
+/// A statement and its parameters.
+pub(crate) type Statement<'a> = (&'a Sql, &'a [&'a dyn Param]);
 
 pub(crate) struct Db<'c> {
     conn: Conn<'c>,
@@ -131,7 +135,7 @@ impl<'c> Db<'c> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self.conn {
             Conn::Sqlite(_) => Dialect::Sqlite,
-            Conn::Postgres(_) | Conn::PostgresTx(_) => Dialect::Postgres,
+            Conn::Postgres { .. } => Dialect::Postgres,
         }
     }
 
@@ -153,14 +157,16 @@ impl<'c> Db<'c> {
         }
     }
 
-    fn count(&mut self, sql: &Sql) -> StoreResult<()> {
-        if self.limit == Statements::One && self.run > 0 {
-            return Err(self.failure(
-                sql.name(),
-                "a single-statement write ran a second statement",
-            ));
+    fn count(&mut self, statements: &[Statement<'_>]) -> StoreResult<()> {
+        for (sql, _) in statements {
+            if self.limit == Statements::One && self.run > 0 {
+                return Err(self.failure(
+                    sql.name(),
+                    "a single-statement write ran a second statement",
+                ));
+            }
+            self.run += 1;
         }
-        self.run += 1;
         Ok(())
     }
 
@@ -192,44 +198,73 @@ impl<'c> Db<'c> {
         }
     }
 
+    /// Runs statements that do not depend on each other's results, in order; PostgreSQL gets
+    /// them all at once and answers in one round trip. Returns how many rows each changed.
+    pub(crate) async fn execute_all(
+        &mut self,
+        statements: &[Statement<'_>],
+    ) -> StoreResult<Vec<u64>> {
+        self.count(statements)?;
+        let done = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                return sqlite::execute_all(c, statements).map_err(|(n, e)| self.sqlite_error(n, e))
+            }
+            Conn::Postgres { client, tx } => {
+                postgres::execute_all(client, *tx, statements, false).await
+            }
+        };
+        done.map_err(|(n, e)| self.postgres_error(n, e))
+    }
+
+    /// Runs the transaction's last statements and commits it; on PostgreSQL the COMMIT goes
+    /// with them, in the same round trip. Outside a transaction, like [`Db::execute_all`].
+    pub(crate) async fn commit_with(&mut self, statements: &[Statement<'_>]) -> StoreResult<()> {
+        self.count(statements)?;
+        let done = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                // The plumbing commits when the operation returns.
+                return sqlite::execute_all(c, statements)
+                    .map(|_| ())
+                    .map_err(|(n, e)| self.sqlite_error(n, e));
+            }
+            Conn::Postgres { client, tx } => {
+                postgres::execute_all(client, *tx, statements, true).await
+            }
+        };
+        done.map(|_| ()).map_err(|(n, e)| self.postgres_error(n, e))
+    }
+
+    /// Runs queries that do not depend on each other's results, in order; PostgreSQL gets them
+    /// all at once and answers in one round trip. Returns the rows of each, read as `T`.
+    pub(crate) async fn query_all<T: FromRow>(
+        &mut self,
+        statements: &[Statement<'_>],
+    ) -> StoreResult<Vec<Vec<T>>> {
+        self.count(statements)?;
+        let operation = self.operation;
+        let mapped = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                sqlite::query_all(c, statements).map_err(|(n, e)| self.sqlite_error(n, e))?
+            }
+            Conn::Postgres { client, tx } => postgres::query_all(client, *tx, statements)
+                .await
+                .map_err(|(n, e)| self.postgres_error(n, e))?,
+        };
+        mapped
+            .into_iter()
+            .map(|(name, rows)| {
+                rows.map_err(|e| StoreError::Backend {
+                    operation,
+                    statement: Some(name),
+                    source: e,
+                })
+            })
+            .collect()
+    }
+
     /// Runs a statement; returns how many rows it changed.
     pub(crate) async fn execute(&mut self, sql: &Sql, params: &[&dyn Param]) -> StoreResult<u64> {
-        self.count(sql)?;
-        let name = sql.name();
-        match &mut self.conn {
-            Conn::Sqlite(c) => {
-                let text = sql.text(Dialect::Sqlite);
-                let done = c.prepare_cached(text).and_then(|mut st| {
-                    st.execute(rusqlite::params_from_iter(
-                        params.iter().map(|p| p.sqlite()),
-                    ))
-                });
-                done.map(|n| n as u64)
-                    .map_err(|e| self.sqlite_error(name, e))
-            }
-            Conn::Postgres(c) => {
-                let text = sql.text(Dialect::Postgres);
-                let done = match c.prepare_cached(text).await {
-                    Ok(st) => {
-                        c.execute_raw(&st, params.iter().map(|p| p.postgres()))
-                            .await
-                    }
-                    Err(e) => Err(e),
-                };
-                done.map_err(|e| self.postgres_error(name, e))
-            }
-            Conn::PostgresTx(t) => {
-                let text = sql.text(Dialect::Postgres);
-                let done = match t.prepare_cached(text).await {
-                    Ok(st) => {
-                        t.execute_raw(&st, params.iter().map(|p| p.postgres()))
-                            .await
-                    }
-                    Err(e) => Err(e),
-                };
-                done.map_err(|e| self.postgres_error(name, e))
-            }
-        }
+        Ok(self.execute_all(&[(sql, params)]).await?.into_iter().sum())
     }
 
     /// Runs a query; returns every row, each read as a `T`.
@@ -238,67 +273,12 @@ impl<'c> Db<'c> {
         sql: &Sql,
         params: &[&dyn Param],
     ) -> StoreResult<Vec<T>> {
-        self.count(sql)?;
-        let name = sql.name();
-        match &mut self.conn {
-            Conn::Sqlite(c) => {
-                let text = sql.text(Dialect::Sqlite);
-                let mut out = Vec::new();
-                let mut mapped: Result<(), BoxError> = Ok(());
-                let done = c.prepare_cached(text).and_then(|mut st| {
-                    let mut rows = st.query(rusqlite::params_from_iter(
-                        params.iter().map(|p| p.sqlite()),
-                    ))?;
-                    while let Some(r) = rows.next()? {
-                        match T::from_row(&Row::Sqlite(r)) {
-                            Ok(v) => out.push(v),
-                            Err(e) => {
-                                mapped = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                    Ok(())
-                });
-                done.map_err(|e| self.sqlite_error(name, e))?;
-                mapped.map_err(|e| self.failure(name, e))?;
-                Ok(out)
-            }
-            Conn::Postgres(c) => {
-                let text = sql.text(Dialect::Postgres);
-                let rows = match c.prepare_cached(text).await {
-                    Ok(st) => match c.query_raw(&st, params.iter().map(|p| p.postgres())).await {
-                        Ok(stream) => stream.try_collect::<Vec<_>>().await,
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                };
-                let rows = rows.map_err(|e| self.postgres_error(name, e))?;
-                self.map_rows(name, &rows)
-            }
-            Conn::PostgresTx(t) => {
-                let text = sql.text(Dialect::Postgres);
-                let rows = match t.prepare_cached(text).await {
-                    Ok(st) => match t.query_raw(&st, params.iter().map(|p| p.postgres())).await {
-                        Ok(stream) => stream.try_collect::<Vec<_>>().await,
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                };
-                let rows = rows.map_err(|e| self.postgres_error(name, e))?;
-                self.map_rows(name, &rows)
-            }
-        }
-    }
-
-    fn map_rows<T: FromRow>(
-        &self,
-        name: &'static str,
-        rows: &[tokio_postgres::Row],
-    ) -> StoreResult<Vec<T>> {
-        rows.iter()
-            .map(|r| T::from_row(&Row::Postgres(r)).map_err(|e| self.failure(name, e)))
-            .collect()
+        Ok(self
+            .query_all(&[(sql, params)])
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
     }
 
     /// The first row, if any.
@@ -332,12 +312,7 @@ impl<'c> Db<'c> {
         const BATCH: &str = "a batch of statements";
         match &mut self.conn {
             Conn::Sqlite(c) => c.execute_batch(text).map_err(|e| self.failure(BATCH, e)),
-            Conn::Postgres(c) => c
-                .batch_execute(text)
-                .await
-                .map_err(|e| self.failure(BATCH, e)),
-            Conn::PostgresTx(t) => t
-                .batch_execute(text)
+            Conn::Postgres { client, tx } => postgres::batch(client, *tx, text)
                 .await
                 .map_err(|e| self.failure(BATCH, e)),
         }
@@ -356,6 +331,9 @@ impl<'c> Db<'c> {
         }
     }
 }
+
+/// What a backend's executor returns per query: the statement, and its rows read as `T`.
+type Mapped<T> = Vec<(&'static str, Result<Vec<T>, BoxError>)>;
 
 /// A row whose columns are not read: what `exists` asks for.
 struct Present;

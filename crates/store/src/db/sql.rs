@@ -4,40 +4,31 @@
 use super::Dialect;
 use std::sync::OnceLock;
 
-/// One SQL statement. The text uses PostgreSQL's `$n` parameters and may carry row-locking
-/// clauses (`FOR UPDATE`, `FOR SHARE`, `FOR UPDATE SKIP LOCKED`). SQLite numbers `$n` by first
-/// appearance rather than by `n`, so its form uses `?n`; it has no row locks — a write
-/// transaction holds the whole database — so its form drops the locking clauses.
+/// One SQL statement, in PostgreSQL's form. SQLite's is derived by three rules, the only ways in
+/// which the two forms of any statement differ:
+/// - parameters: SQLite numbers `$n` by first appearance rather than by `n`; `?n` is numbered by
+///   `n`.
+/// - list membership: `= ANY($n)` (a `text[]` on PostgreSQL) becomes
+///   `IN (SELECT value FROM json_each(?n))` (the list is bound as a JSON array, see `TextList`).
+/// - row locks: `FOR UPDATE`, `FOR SHARE` (with `OF` tables, `SKIP LOCKED`, `NOWAIT`) are
+///   dropped: a SQLite write transaction holds the whole database.
 pub(crate) struct Sql {
     postgres: &'static str,
-    sqlite: Option<&'static str>,
-    derived: OnceLock<String>,
+    sqlite: OnceLock<String>,
 }
 
 impl Sql {
     pub(crate) const fn new(text: &'static str) -> Sql {
         Sql {
             postgres: text,
-            sqlite: None,
-            derived: OnceLock::new(),
-        }
-    }
-
-    /// A statement whose two forms differ beyond what [`Sql::new`] derives. Each use is a
-    /// dialect difference, listed in docs/development.md.
-    pub(crate) const fn per_dialect(postgres: &'static str, sqlite: &'static str) -> Sql {
-        Sql {
-            postgres,
-            sqlite: Some(sqlite),
-            derived: OnceLock::new(),
+            sqlite: OnceLock::new(),
         }
     }
 
     pub(crate) fn text(&self, dialect: Dialect) -> &str {
-        match (dialect, self.sqlite) {
-            (Dialect::Postgres, _) => self.postgres,
-            (Dialect::Sqlite, Some(own)) => own,
-            (Dialect::Sqlite, None) => self.derived.get_or_init(|| sqlite_form(self.postgres)),
+        match dialect {
+            Dialect::Postgres => self.postgres,
+            Dialect::Sqlite => self.sqlite.get_or_init(|| sqlite_form(self.postgres)),
         }
     }
 
@@ -87,7 +78,40 @@ fn skip_lock_tail(mut rest: &str) -> &str {
 }
 
 fn sqlite_form(postgres: &str) -> String {
-    let text = without_row_locks(postgres);
+    numbered(&lists_as_json(&without_row_locks(postgres)))
+}
+
+/// `= ANY($n)` becomes `IN (SELECT value FROM json_each($n))`.
+fn lists_as_json(text: &str) -> String {
+    const ANY: &str = "= ANY(";
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(at) = rest.find("= ANY($") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + ANY.len()..];
+        let digits = after[1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len() - 1);
+        let (param, tail) = after.split_at(1 + digits);
+        match tail.strip_prefix(')') {
+            Some(tail) => {
+                out.push_str("IN (SELECT value FROM json_each(");
+                out.push_str(param);
+                out.push_str("))");
+                rest = tail;
+            }
+            None => {
+                out.push_str(ANY);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `$n` becomes `?n` (outside quoted text, where statements never use `$`).
+fn numbered(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -148,12 +172,14 @@ mod tests {
     }
 
     #[test]
-    fn a_per_dialect_statement_keeps_both_texts() {
-        let s = Sql::per_dialect("x = ANY($1)", "x IN (SELECT value FROM json_each(?1))");
-        assert_eq!(s.text(Dialect::Postgres), "x = ANY($1)");
+    fn list_membership_reads_a_json_array_on_sqlite() {
+        let s =
+            Sql::new("SELECT 1 FROM t WHERE x = ANY($1) AND y = $2 AND z = ANY($13) FOR UPDATE");
+        assert_eq!(s.text(Dialect::Postgres), s.postgres);
         assert_eq!(
             s.text(Dialect::Sqlite),
-            "x IN (SELECT value FROM json_each(?1))"
+            "SELECT 1 FROM t WHERE x IN (SELECT value FROM json_each(?1)) AND y = ?2 \
+             AND z IN (SELECT value FROM json_each(?13))"
         );
     }
 }

@@ -1,8 +1,8 @@
 //! SQLite plumbing: one file in WAL mode, one writer connection (writes run on the blocking
 //! pool) and a few reader connections.
 
-use super::{Conn, Db, Statements};
-use crate::error::{StoreError, StoreResult};
+use super::{Conn, Db, FromRow, Mapped, Row, Statement, Statements};
+use crate::error::{BoxError, StoreError, StoreResult};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 use std::future::Future;
@@ -174,4 +174,55 @@ impl SqlitePool {
         .await
         .map_err(|e| joined(operation, e))?
     }
+}
+
+fn params<'a>(statement: &'a Statement<'a>) -> impl rusqlite::Params + 'a {
+    rusqlite::params_from_iter(statement.1.iter().map(|p| p.sqlite()))
+}
+
+/// Runs the statements one after another (in-process, there is no round trip to save).
+pub(super) fn execute_all(
+    c: &Connection,
+    statements: &[Statement<'_>],
+) -> Result<Vec<u64>, (&'static str, rusqlite::Error)> {
+    statements
+        .iter()
+        .map(|s| {
+            let done = c
+                .prepare_cached(s.0.text(super::Dialect::Sqlite))
+                .and_then(|mut st| st.execute(params(s)));
+            done.map(|n| n as u64).map_err(|e| (s.0.name(), e))
+        })
+        .collect()
+}
+
+/// Runs the queries one after another; each one's rows read as `T`.
+pub(super) fn query_all<T: FromRow>(
+    c: &Connection,
+    statements: &[Statement<'_>],
+) -> Result<Mapped<T>, (&'static str, rusqlite::Error)> {
+    statements
+        .iter()
+        .map(|s| {
+            let mut rows_read: Result<Vec<T>, BoxError> = Ok(Vec::new());
+            let done = c
+                .prepare_cached(s.0.text(super::Dialect::Sqlite))
+                .and_then(|mut st| {
+                    let mut rows = st.query(params(s))?;
+                    while let Some(r) = rows.next()? {
+                        match (&mut rows_read, T::from_row(&Row::Sqlite(r))) {
+                            (Ok(out), Ok(v)) => out.push(v),
+                            (_, Err(e)) => {
+                                rows_read = Err(e);
+                                break;
+                            }
+                            (Err(_), Ok(_)) => break,
+                        }
+                    }
+                    Ok(())
+                });
+            done.map(|()| (s.0.name(), rows_read))
+                .map_err(|e| (s.0.name(), e))
+        })
+        .collect()
 }

@@ -43,18 +43,11 @@ static GET: Sql = Sql::new(concat!(
     group_columns!(),
     " FROM directory_groups WHERE identity_store_id = $1 AND group_id = $2"
 ));
-static MANY: Sql = Sql::per_dialect(
-    concat!(
-        "SELECT ",
-        group_columns!(),
-        " FROM directory_groups WHERE identity_store_id = $1 AND group_id = ANY($2)"
-    ),
-    concat!(
-        "SELECT ",
-        group_columns!(),
-        " FROM directory_groups WHERE identity_store_id = ?1 AND group_id IN (SELECT value FROM json_each(?2))"
-    ),
-);
+static MANY: Sql = Sql::new(concat!(
+    "SELECT ",
+    group_columns!(),
+    " FROM directory_groups WHERE identity_store_id = $1 AND group_id = ANY($2)"
+));
 static PAGE: Sql = Sql::new(concat!(
     "SELECT ",
     group_columns!(),

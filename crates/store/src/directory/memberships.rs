@@ -40,10 +40,7 @@ static OF_USER: Sql = Sql::new(concat!(
     membership_columns!(),
     " FROM memberships WHERE user_id = $1 AND identity_store_id = $2 AND seq > $3 ORDER BY seq LIMIT $4"
 ));
-static GROUPS_CONTAINING: Sql = Sql::per_dialect(
-    "SELECT group_id FROM memberships WHERE identity_store_id = $1 AND user_id = $2 AND group_id = ANY($3)",
-    "SELECT group_id FROM memberships WHERE identity_store_id = ?1 AND user_id = ?2 AND group_id IN (SELECT value FROM json_each(?3))",
-);
+static GROUPS_CONTAINING: Sql = Sql::new("SELECT group_id FROM memberships WHERE identity_store_id = $1 AND user_id = $2 AND group_id = ANY($3)");
 
 impl FromRow for Membership {
     fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {

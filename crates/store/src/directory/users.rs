@@ -43,18 +43,11 @@ static GET: Sql = Sql::new(concat!(
     user_columns!(),
     " FROM users WHERE identity_store_id = $1 AND user_id = $2"
 ));
-static MANY: Sql = Sql::per_dialect(
-    concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users WHERE identity_store_id = $1 AND user_id = ANY($2)"
-    ),
-    concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users WHERE identity_store_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))"
-    ),
-);
+static MANY: Sql = Sql::new(concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE identity_store_id = $1 AND user_id = ANY($2)"
+));
 static FIND_BY_EMAIL: Sql = Sql::new(
     "SELECT user_id FROM users WHERE identity_store_id = $1 AND primary_email_lower = $2 ORDER BY seq LIMIT 1",
 );

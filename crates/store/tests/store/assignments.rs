@@ -7,6 +7,7 @@ suite!(
     assignments_run_through_jobs,
     identical_assignments_applied_concurrently_make_one,
     in_flight_bound_holds_under_concurrency_and_frees_on_completion,
+    requests_applied_together_finish_each_and_free_every_slot,
 );
 
 async fn assignments_run_through_jobs(store: SharedStore) {
@@ -366,4 +367,104 @@ fn user_principal(id: &str) -> Principal {
         kind: PrincipalType::User,
         id: id.into(),
     }
+}
+
+/// Several jobs applied in one transaction: each request gets its own outcome, the same
+/// assignment asked twice is one, and every slot comes back.
+async fn requests_applied_together_finish_each_and_free_every_slot(store: SharedStore) {
+    let w = AssignmentWorld::new(&store, "together").await;
+    const MAX: i64 = 6;
+    let mut jobs = Vec::new();
+    let mut requests = vec![w.create_request(), w.create_request()];
+    requests.push(request(
+        &w.instance_id,
+        RequestKind::AssignmentCreate,
+        &w.set_id,
+        Some((PrincipalType::User, "no-such-user")),
+        Some(&w.account_id),
+    ));
+    requests.push(request(
+        &w.instance_id,
+        RequestKind::Provision,
+        &w.set_id,
+        None,
+        Some(&w.account_id),
+    ));
+    for r in &requests {
+        let j = job(JobKind::Request(r.kind), &r.request_id, 0);
+        assert!(store.enqueue_request(r, &j, MAX).await.expect("enqueue"));
+        jobs.push(j);
+    }
+    let statuses = store.apply_requests(&jobs, 50).await.expect("apply");
+    assert_eq!(
+        statuses,
+        vec![
+            RequestStatus::Succeeded,
+            RequestStatus::Succeeded,
+            RequestStatus::Failed,
+            RequestStatus::Succeeded
+        ]
+    );
+    let failed = store
+        .get_request(
+            &w.instance_id,
+            RequestKind::AssignmentCreate,
+            &requests[2].request_id,
+        )
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        failed.failure_reason.as_deref(),
+        Some("the principal does not exist in the identity store")
+    );
+    assert_eq!(
+        store
+            .list_assignments(
+                &w.instance_id,
+                of_account(&w.account_id, None),
+                Page::first(10)
+            )
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    // Applying them again changes nothing and ends the jobs alike.
+    assert_eq!(
+        store.apply_requests(&jobs, 60).await.expect("again"),
+        statuses
+    );
+    // A request named twice in one batch runs once; both jobs report its status.
+    let r = request(
+        &w.instance_id,
+        RequestKind::AssignmentDelete,
+        &w.set_id,
+        Some((PrincipalType::User, &w.user_id)),
+        Some(&w.account_id),
+    );
+    let j = job(JobKind::Request(r.kind), &r.request_id, 0);
+    assert!(store.enqueue_request(&r, &j, MAX).await.expect("enqueue"));
+    assert_eq!(
+        store
+            .apply_requests(&[j.clone(), j], 70)
+            .await
+            .expect("twice"),
+        vec![RequestStatus::Succeeded; 2]
+    );
+    assert!(store
+        .list_assignments(
+            &w.instance_id,
+            of_account(&w.account_id, None),
+            Page::first(10)
+        )
+        .await
+        .expect("list")
+        .is_empty());
+    let accepted = enqueue_concurrently(&store, &w, 8, MAX)
+        .await
+        .into_iter()
+        .filter(|(ok, _)| *ok)
+        .count();
+    assert_eq!(accepted as i64, MAX, "every slot came back");
 }

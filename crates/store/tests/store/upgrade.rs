@@ -8,7 +8,7 @@
 //! (SQLite: `sqlite3 .dump`; PostgreSQL: `pg_dump --inserts`, its `\restrict` lines removed.)
 //! Each test loads a dump, opens it with today's store and reads every kind of row back, then
 //! runs the jobs left in flight; a second test checks that a database created today has exactly
-//! the schema of the old one.
+//! the schema of an old one brought up to date by the migrations.
 
 use crate::common::*;
 use crate::{catch_unwind, postgres_admin, unique};
@@ -619,6 +619,11 @@ async fn a_new_sqlite_database_has_the_schema_of_an_upgraded_one() {
         .execute_batch(SQLITE_DUMP)
         .expect("load the dump");
     drop(
+        iic_store::open(&format!("sqlite://{}", old.display()))
+            .await
+            .expect("upgrade"),
+    );
+    drop(
         iic_store::open(&format!("sqlite://{}", new.display()))
             .await
             .expect("new"),
@@ -669,6 +674,11 @@ async fn a_new_postgres_database_has_the_schema_of_an_upgraded_one() {
         .await
         .expect("load the dump");
     let outcome = catch_unwind(async {
+        drop(
+            iic_store::open_in_schema(&url, Some(&old))
+                .await
+                .expect("upgrade"),
+        );
         drop(
             iic_store::open_in_schema(&url, Some(&new))
                 .await
