@@ -45,9 +45,11 @@ impl Backend {
         T: Send + 'static,
         F: for<'d, 'c> AsyncFnOnce(&'d mut Db<'c>) -> StoreResult<T> + Send + 'static,
     {
+        // The PostgreSQL path is boxed: its futures (pool, driver) are large, and every
+        // operation's future would carry their size on SQLite too.
         match self {
             Backend::Sqlite(pool) => pool.read(operation, f).await,
-            Backend::Postgres(pool) => pool.read(operation, f).await,
+            Backend::Postgres(pool) => Box::pin(pool.read(operation, f)).await,
         }
     }
 
@@ -64,7 +66,7 @@ impl Backend {
     {
         match self {
             Backend::Sqlite(pool) => pool.write(operation, limit, f).await,
-            Backend::Postgres(pool) => pool.write(operation, limit, f).await,
+            Backend::Postgres(pool) => Box::pin(pool.write(operation, limit, f)).await,
         }
     }
 }
@@ -209,8 +211,9 @@ impl<'c> Db<'c> {
             Conn::Sqlite(c) => {
                 return sqlite::execute_all(c, statements).map_err(|(n, e)| self.sqlite_error(n, e))
             }
+            // Boxed, so that the futures of every operation stay small on SQLite too.
             Conn::Postgres { client, tx } => {
-                postgres::execute_all(client, *tx, statements, false).await
+                Box::pin(postgres::execute_all(client, *tx, statements, false)).await
             }
         };
         done.map_err(|(n, e)| self.postgres_error(n, e))
@@ -228,7 +231,7 @@ impl<'c> Db<'c> {
                     .map_err(|(n, e)| self.sqlite_error(n, e));
             }
             Conn::Postgres { client, tx } => {
-                postgres::execute_all(client, *tx, statements, true).await
+                Box::pin(postgres::execute_all(client, *tx, statements, true)).await
             }
         };
         done.map(|_| ()).map_err(|(n, e)| self.postgres_error(n, e))
@@ -246,7 +249,7 @@ impl<'c> Db<'c> {
             Conn::Sqlite(c) => {
                 sqlite::query_all(c, statements).map_err(|(n, e)| self.sqlite_error(n, e))?
             }
-            Conn::Postgres { client, tx } => postgres::query_all(client, *tx, statements)
+            Conn::Postgres { client, tx } => Box::pin(postgres::query_all(client, *tx, statements))
                 .await
                 .map_err(|(n, e)| self.postgres_error(n, e))?,
         };
@@ -273,12 +276,7 @@ impl<'c> Db<'c> {
         sql: &Sql,
         params: &[&dyn Param],
     ) -> StoreResult<Vec<T>> {
-        Ok(self
-            .query_all(&[(sql, params)])
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or_default())
+        self.query_rows(sql, params, None).await
     }
 
     /// The first row, if any.
@@ -287,7 +285,36 @@ impl<'c> Db<'c> {
         sql: &Sql,
         params: &[&dyn Param],
     ) -> StoreResult<Option<T>> {
-        Ok(self.query(sql, params).await?.into_iter().next())
+        Ok(self
+            .query_rows(sql, params, Some(1))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn query_rows<T: FromRow>(
+        &mut self,
+        sql: &Sql,
+        params: &[&dyn Param],
+        max_rows: Option<usize>,
+    ) -> StoreResult<Vec<T>> {
+        let statement = [(sql, params)];
+        if matches!(self.conn, Conn::Sqlite(_)) {
+            self.count(&statement)?;
+        }
+        if let Conn::Sqlite(c) = &mut self.conn {
+            let read = sqlite::query(c, &statement[0], max_rows);
+            return match read {
+                Ok(rows) => rows.map_err(|e| self.failure(sql.name(), e)),
+                Err((name, e)) => Err(self.sqlite_error(name, e)),
+            };
+        }
+        Ok(self
+            .query_all(&statement)
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
     }
 
     /// The first row, which must exist.
@@ -312,7 +339,7 @@ impl<'c> Db<'c> {
         const BATCH: &str = "a batch of statements";
         match &mut self.conn {
             Conn::Sqlite(c) => c.execute_batch(text).map_err(|e| self.failure(BATCH, e)),
-            Conn::Postgres { client, tx } => postgres::batch(client, *tx, text)
+            Conn::Postgres { client, tx } => Box::pin(postgres::batch(client, *tx, text))
                 .await
                 .map_err(|e| self.failure(BATCH, e)),
         }

@@ -196,6 +196,38 @@ pub(super) fn execute_all(
         .collect()
 }
 
+/// Runs a query; reads its rows as `T`, at most `max_rows` of them (a look-up for one row
+/// stops at it, as `query_row` does, rather than stepping on to the end).
+pub(super) fn query<T: FromRow>(
+    c: &Connection,
+    s: &Statement<'_>,
+    max_rows: Option<usize>,
+) -> Result<Result<Vec<T>, BoxError>, (&'static str, rusqlite::Error)> {
+    let mut read: Result<Vec<T>, BoxError> = Ok(Vec::new());
+    let done = c
+        .prepare_cached(s.0.text(super::Dialect::Sqlite))
+        .and_then(|mut st| {
+            let mut rows = st.query(params(s))?;
+            while let Some(r) = rows.next()? {
+                match (&mut read, T::from_row(&Row::Sqlite(r))) {
+                    (Ok(out), Ok(v)) => {
+                        out.push(v);
+                        if max_rows.is_some_and(|max| out.len() >= max) {
+                            break;
+                        }
+                    }
+                    (_, Err(e)) => {
+                        read = Err(e);
+                        break;
+                    }
+                    (Err(_), Ok(_)) => break,
+                }
+            }
+            Ok(())
+        });
+    done.map(|()| read).map_err(|e| (s.0.name(), e))
+}
+
 /// Runs the queries one after another; each one's rows read as `T`.
 pub(super) fn query_all<T: FromRow>(
     c: &Connection,
@@ -203,26 +235,6 @@ pub(super) fn query_all<T: FromRow>(
 ) -> Result<Mapped<T>, (&'static str, rusqlite::Error)> {
     statements
         .iter()
-        .map(|s| {
-            let mut rows_read: Result<Vec<T>, BoxError> = Ok(Vec::new());
-            let done = c
-                .prepare_cached(s.0.text(super::Dialect::Sqlite))
-                .and_then(|mut st| {
-                    let mut rows = st.query(params(s))?;
-                    while let Some(r) = rows.next()? {
-                        match (&mut rows_read, T::from_row(&Row::Sqlite(r))) {
-                            (Ok(out), Ok(v)) => out.push(v),
-                            (_, Err(e)) => {
-                                rows_read = Err(e);
-                                break;
-                            }
-                            (Err(_), Ok(_)) => break,
-                        }
-                    }
-                    Ok(())
-                });
-            done.map(|()| (s.0.name(), rows_read))
-                .map_err(|e| (s.0.name(), e))
-        })
+        .map(|s| query(c, s, None).map(|rows| (s.0.name(), rows)))
         .collect()
 }
