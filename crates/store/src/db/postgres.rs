@@ -104,7 +104,10 @@ impl PgPool {
         if held.tx.state() == OPEN {
             let end = if keep { "COMMIT" } else { "ROLLBACK" };
             let ended = client.batch_execute(end).await;
-            held.tx.set(ENDED);
+            // A transaction whose end failed counts as open: its connection leaves the pool.
+            if ended.is_ok() {
+                held.tx.set(ENDED);
+            }
             if out.is_ok() {
                 ended.map_err(|e| StoreError::backend(operation, e))?;
             }
