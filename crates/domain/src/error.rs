@@ -104,6 +104,43 @@ impl ApiError {
         )
     }
 
+    /// 400 `APIGW.0201`: the request is not well-formed HTTP, or its body cannot be read.
+    pub fn malformed_request(detail: impl fmt::Display) -> Self {
+        Self::new(400, "APIGW.0201", format!("API request error: {detail}."))
+    }
+
+    /// 408 `APIGW.0201`: the body stopped arriving.
+    pub fn body_timeout(idle_secs: u64) -> Self {
+        Self::new(
+            408,
+            "APIGW.0201",
+            format!("Request timeout: no part of the request body arrived for {idle_secs} s."),
+        )
+    }
+
+    /// 414 `APIGW.0201`: the request line is longer than the server reads.
+    pub fn uri_too_long() -> Self {
+        Self::new(414, "APIGW.0201", "Request URI too large.")
+    }
+
+    /// 431 `APIGW.0201`: the header section is larger than the server reads.
+    pub fn headers_too_large() -> Self {
+        Self::new(
+            431,
+            "APIGW.0201",
+            "Request header fields too large: too many headers, or too long.",
+        )
+    }
+
+    /// 429 `APIGW.0308`: the server sheds load; the client should retry later.
+    pub fn server_busy(detail: impl fmt::Display) -> Self {
+        Self::new(
+            429,
+            "APIGW.0308",
+            format!("The throttling threshold has been reached: {detail}; retry later."),
+        )
+    }
+
     /// 500 `IIC.500`: something failed inside the server. The detail is logged, never sent.
     pub fn internal() -> Self {
         Self::new(500, "IIC.500", "Internal Server Error.")

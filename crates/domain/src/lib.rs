@@ -16,6 +16,7 @@ pub mod page;
 pub mod permission_set;
 pub mod policy;
 pub mod signing;
+pub mod text;
 pub mod validate;
 
 pub use error::ApiError;

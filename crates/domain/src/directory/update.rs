@@ -36,7 +36,7 @@ pub fn apply(
             "operations must hold between 1 and 100 items",
         ));
     }
-    for op in ops {
+    for (i, op) in ops.iter().enumerate() {
         let path = op.attribute_path.as_str();
         crate::validate::length("operations.attribute_path", path, 1, 255)?;
         let kind = kind_of(path).ok_or_else(|| {
@@ -50,11 +50,18 @@ pub fn apply(
         let value = match &op.attribute_value {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if kind == PathKind::Json => {
-                Some(serde_json::from_str::<Value>(s).map_err(|e| {
+                let inner = serde_json::from_str::<Value>(s).map_err(|e| {
                     ApiError::bad_request(format!(
                         "attribute_value of {path} must be JSON text: {e}"
                     ))
-                })?)
+                })?;
+                // The text inside the JSON text obeys the same rule as any other text.
+                crate::text::check_json(
+                    &format!("operations[{i}].attribute_value"),
+                    &inner,
+                    crate::text::Whitespace::Allowed,
+                )?;
+                Some(inner)
             }
             Some(v @ (Value::Object(_) | Value::Array(_))) if kind == PathKind::Json => {
                 Some(v.clone())
@@ -198,5 +205,19 @@ mod tests {
         assert!(apply(&mut doc, &[], user_path).is_err());
         assert!(apply(&mut doc, &[op("description", Some(json!("d")))], group_path).is_ok());
         assert!(apply(&mut doc, &[op("group_id", Some(json!("d")))], group_path).is_err());
+    }
+
+    #[test]
+    fn text_inside_json_text_obeys_the_control_character_rule() {
+        let mut doc = Map::new();
+        let value = Value::String(r#"[{"value": "a\u0000b"}]"#.into());
+        let e = apply(&mut doc, &[op("emails", Some(value))], user_path).expect_err("NUL");
+        assert!(
+            e.message.contains("operations[0].attribute_value[0].value"),
+            "{}",
+            e.message
+        );
+        let fine = Value::String(r#"[{"value": "a\tb"}]"#.into());
+        assert!(apply(&mut doc, &[op("emails", Some(fine))], user_path).is_ok());
     }
 }
