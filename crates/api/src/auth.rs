@@ -1,22 +1,15 @@
 //! The one place that verifies request signatures (SDK-HMAC-SHA256) and establishes the caller.
 
 use crate::caller::{Caller, ResolvedKey};
-use crate::envelope::{Failure, RawBody};
 use crate::state::AppState;
-use axum::extract::Request;
-use axum::http::header::{AsHeaderName, HeaderName, AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AsHeaderName, HeaderName, AUTHORIZATION};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use futures::future::Either;
 use iic_domain::crypto::ct_eq;
 use iic_domain::signing::{self, AuthorizationParseError};
 use iic_domain::ApiError;
 use sha2::{Digest, Sha256};
-use std::future::{ready, Ready};
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use tower::{Layer, Service};
 
 fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -24,78 +17,21 @@ fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
 
 // Known names, so that a look-up hashes a ready name instead of parsing a string first.
 const X_SDK_DATE: HeaderName = HeaderName::from_static("x-sdk-date");
-const X_SDK_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-sdk-content-sha256");
 const X_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-security-token");
 const X_DOMAIN_ID: HeaderName = HeaderName::from_static("x-domain-id");
 const X_PROJECT_ID: HeaderName = HeaderName::from_static("x-project-id");
 
-/// Why a request has no caller. The pipeline authenticates every request once and leaves either
-/// a [`Caller`] or this in its extensions; signed routes refuse a request without a caller (see
-/// [`RequireCaller`]), while routes that need no signature (health, unknown paths, wrong methods)
-/// never look.
-#[derive(Clone)]
-pub struct Unauthenticated(pub ApiError);
-
-/// Authenticates the request and records the outcome in its extensions.
-pub async fn authenticate_request(state: &AppState, req: Request) -> (Request, Option<Caller>) {
-    // The body is not Sync: only the parts are held across the credential look-up.
-    let (mut parts, body) = req.into_parts();
-    let caller = match authenticate(state, &parts).await {
-        Ok(caller) => {
-            parts.extensions.insert(caller.clone());
-            Some(caller)
-        }
-        Err(Failure(e)) => {
-            parts.extensions.insert(Unauthenticated(e));
-            None
-        }
-    };
-    (Request::from_parts(parts, body), caller)
+/// What the head of a request proves before its body is read: the Authorization header is
+/// well formed, the date is fresh, host and date are signed, and the access key exists.
+pub struct SignedHead<'a> {
+    key: Arc<ResolvedKey>,
+    date: &'a str,
+    signed_headers: &'a str,
+    signature: &'a str,
 }
 
-/// The layer of every signed route: a request goes on only with a caller; otherwise it is answered
-/// with the reason authentication failed. No allocation, no boxing: the common case is a field
-/// check and the inner service's own future.
-#[derive(Clone, Copy)]
-pub struct RequireCaller;
-
-impl<S> Layer<S> for RequireCaller {
-    type Service = RequireCallerService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireCallerService(inner)
-    }
-}
-
-#[derive(Clone)]
-pub struct RequireCallerService<S>(S);
-
-impl<S> Service<Request> for RequireCallerService<S>
-where
-    S: Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = Either<Ready<Result<Response, S::Error>>, S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.0.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        if req.extensions().get::<Caller>().is_some() {
-            return Either::Right(self.0.call(req));
-        }
-        let reason = req
-            .extensions()
-            .get::<Unauthenticated>()
-            .map(|u| u.0.clone())
-            .unwrap_or_else(|| ApiError::unauthenticated("the request was not authenticated"));
-        Either::Left(ready(Ok(Failure(reason).into_response())))
-    }
-}
-
-async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, Failure> {
+/// Checks everything about the caller that does not need the body.
+pub async fn check_head<'a>(state: &AppState, req: &'a Parts) -> Result<SignedHead<'a>, ApiError> {
     let headers = &req.headers;
     let authorization = header(headers, AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthenticated("the Authorization header is missing"))?;
@@ -117,19 +53,16 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, Failure> 
         return Err(ApiError::unauthenticated(format!(
             "the request time X-Sdk-Date {date} is more than {} minutes away from the server time",
             state.limits.max_clock_skew_secs / 60
-        ))
-        .into());
+        )));
     }
     let signed_headers = parsed.signed_headers;
     for required in ["host", "x-sdk-date"] {
         if !is_signed(signed_headers, required) {
             return Err(ApiError::unauthenticated(format!(
                 "SignedHeaders must include {required}"
-            ))
-            .into());
+            )));
         }
     }
-
     let key = state
         .callers
         .resolve(&state.store, &state.keys.credentials, parsed.access)
@@ -141,23 +74,26 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, Failure> 
         .ok_or_else(|| {
             ApiError::unauthenticated(format!("the access key {} does not exist", parsed.access))
         })?;
+    Ok(SignedHead {
+        key,
+        date,
+        signed_headers,
+        signature: parsed.signature,
+    })
+}
 
-    let body: &[u8] = req
-        .extensions
-        .get::<RawBody>()
-        .map(|b| b.0.as_ref())
-        .unwrap_or_default();
-    let payload_hash = if unsigned_payload_allowed(headers, signed_headers, body) {
-        UNSIGNED_PAYLOAD.to_string()
-    } else {
-        signing::payload_hash(body)
-    };
+/// Verifies the signature over the request and its body, then what the key's state demands.
+/// The body's hash is always computed here: every body the server accepts is JSON, and a JSON
+/// body is never taken on an `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` claim.
+pub fn verify(head: SignedHead<'_>, req: &Parts, body: &[u8]) -> Result<Caller, ApiError> {
+    let headers = &req.headers;
+    let payload_hash = signing::payload_hash(body);
     let uri = &req.uri;
     let canonical = signing::canonical_request(
         req.method.as_str(),
         &signing::canonical_uri(uri.path()),
         &signing::canonical_query(uri.query().unwrap_or("")),
-        signed_headers,
+        head.signed_headers,
         |name| header(headers, name),
         &payload_hash,
     )
@@ -166,46 +102,28 @@ async fn authenticate(state: &AppState, req: &Parts) -> Result<Caller, Failure> 
             "the signed header {missing} is not present in the request"
         ))
     })?;
+    let key = head.key;
     let expected = key
         .signing_key
-        .sign(&signing::string_to_sign(date, &canonical));
-    if !ct_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
+        .sign(&signing::string_to_sign(head.date, &canonical));
+    if !ct_eq(expected.as_bytes(), head.signature.as_bytes()) {
         return Err(ApiError::unauthenticated(
             "verify aksk signature fail: the signature does not match the request (check the secret key, and that method, path, query, signed headers and body are sent as signed)",
-        )
-        .into());
+        ));
     }
-
     if key.account.closed {
         return Err(ApiError::unauthenticated(format!(
             "the account of access key {} is closed",
             key.access_key
-        ))
-        .into());
+        )));
     }
-    check_security_token(&key, headers, signed_headers)?;
+    check_security_token(&key, headers, head.signed_headers)?;
     check_identity_headers(&key, headers)?;
     Ok(Caller {
         access_key: Arc::clone(&key.access_key),
         account: key.account.clone(),
         temporary: key.security_token_sha256.is_some(),
     })
-}
-
-const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-
-/// The SDK signs `UNSIGNED-PAYLOAD` instead of the body's hash only for a body that is not JSON
-/// (multipart, octet-stream, forms). A JSON body is always covered by the signature, whatever an
-/// `X-Sdk-Content-Sha256` header claims: the hash is computed here, never taken from the request.
-fn unsigned_payload_allowed(headers: &HeaderMap, signed_headers: &str, body: &[u8]) -> bool {
-    let json_like = header(headers, CONTENT_TYPE).is_none_or(|t| {
-        let t = t.trim_start().to_ascii_lowercase();
-        t.starts_with("application/json") || t.starts_with("application/bson")
-    });
-    !body.is_empty()
-        && !json_like
-        && header(headers, X_SDK_CONTENT_SHA256) == Some(UNSIGNED_PAYLOAD)
-        && is_signed(signed_headers, "x-sdk-content-sha256")
 }
 
 /// Whether `name` (lower case) is among the `SignedHeaders` of the Authorization header.

@@ -55,6 +55,16 @@ pub async fn method_not_allowed(method: Method) -> Failure {
     Failure(ApiError::method_not_allowed(method.as_str()))
 }
 
+/// The envelope of `err`: `{"error_code","error_msg","request_id"}`.
+pub fn error_body(err: &ApiError, request_id: &str) -> Vec<u8> {
+    let body = serde_json::json!({
+        "error_code": err.code,
+        "error_msg": err.message,
+        "request_id": request_id,
+    });
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
 /// Writes the envelope of a failed response in place.
 pub fn render_error(
     state: &AppState,
@@ -67,26 +77,28 @@ pub fn render_error(
     let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
         return;
     };
-    let mut body = serde_json::json!({
-        "error_code": err.code,
-        "error_msg": err.message,
-        "request_id": request_id,
-    });
-    if let Some(denial) = &err.denial {
-        let ctx = AuthorizationContext {
-            request_id: request_id.to_string(),
-            account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),
-            access_key: caller.map(|c| c.access_key.to_string()).unwrap_or_default(),
-            action: denial.action.clone(),
-            method: method.to_string(),
-            path: path.to_string(),
-            reason: denial.reason.clone(),
-            time: iic_domain::clock::now_millis(),
-        };
-        body["encoded_authorization_message"] =
-            serde_json::Value::String(authz::encode(&state.keys.authorization, &ctx));
-    }
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let bytes = match &err.denial {
+        None => error_body(&err, request_id),
+        Some(denial) => {
+            let ctx = AuthorizationContext {
+                request_id: request_id.to_string(),
+                account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),
+                access_key: caller.map(|c| c.access_key.to_string()).unwrap_or_default(),
+                action: denial.action.clone(),
+                method: method.to_string(),
+                path: path.to_string(),
+                reason: denial.reason.clone(),
+                time: iic_domain::clock::now_millis(),
+            };
+            let body = serde_json::json!({
+                "error_code": err.code,
+                "error_msg": err.message,
+                "request_id": request_id,
+                "encoded_authorization_message": authz::encode(&state.keys.authorization, &ctx),
+            });
+            serde_json::to_vec(&body).unwrap_or_default()
+        }
+    };
     let status = resp.status();
     let mut fresh = (status, bytes).into_response();
     fresh.headers_mut().insert(

@@ -3,15 +3,17 @@
 
 use crate::caller::Caller;
 use crate::extract::QueryParams;
-use crate::state::AppState;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use crate::operation::{Op, Routes, Service};
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v3/auth/domains", get(domains))
-        .route("/v3/projects", get(projects))
+pub fn routes() -> Routes {
+    Routes::new(Service::Iam)
+        .add(
+            Op::get("KeystoneListAuthDomains", "/v3/auth/domains"),
+            domains,
+        )
+        .add(Op::get("KeystoneListProjects", "/v3/projects"), projects)
 }
 
 async fn domains(Extension(caller): Extension<Caller>) -> Json<Value> {

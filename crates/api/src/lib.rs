@@ -1,9 +1,11 @@
-//! The wire APIs of iic. A request passes through the pipeline (request id, body limit, signature
-//! verification and caller resolution, panic guard, error envelope, access log); a signed route
-//! then refuses a request without a caller, and a thin handler does the work.
+//! The wire APIs of iic. Every routed operation is declared once ([`operation`]) and admitted by
+//! its endpoint: signature checks on the head, then the body under its operation's limit, then
+//! the signature over it all. Around every route the pipeline adds the request id, the panic
+//! guard, the error envelope and the access log; a thin handler does the work.
 
 pub mod auth;
 pub mod authorize;
+pub mod body;
 pub mod caller;
 pub mod envelope;
 pub mod extract;
@@ -11,32 +13,43 @@ pub mod health;
 pub mod iam;
 pub mod identity_center;
 pub mod identity_store;
+pub mod operation;
 pub mod organizations;
 pub mod paging;
 pub mod pipeline;
 pub mod state;
 
+pub use operation::{Op, Operation, Routes, Service};
 pub use state::{AppState, Limits, ServerKeys};
 
 use axum::Router;
 
-/// The complete HTTP application.
-pub fn router(state: AppState) -> Router {
-    app(
-        state,
-        Router::new()
-            .merge(identity_center::routes())
-            .merge(identity_store::routes())
-            .merge(organizations::routes())
-            .merge(iam::routes()),
-    )
+/// Every operation the server routes.
+pub fn routes() -> Routes {
+    identity_center::routes()
+        .merge(identity_store::routes())
+        .merge(organizations::routes())
+        .merge(iam::routes())
 }
 
-/// Wraps signed `routes` in the request pipeline; tests use it to add routes of their own.
-pub fn app(state: AppState, routes: Router<AppState>) -> Router {
-    let signed = routes.route_layer(auth::RequireCaller);
+/// The operations the server routes, in declaration order.
+pub fn operations() -> Vec<Operation> {
+    routes()
+        .operations()
+        .iter()
+        .map(|op| Operation::clone(op))
+        .collect()
+}
+
+/// The complete HTTP application.
+pub fn router(state: AppState) -> Router {
+    app(state, routes())
+}
+
+/// Wraps `routes` in the request pipeline; tests use it to serve routes of their own.
+pub fn app(state: AppState, routes: Routes) -> Router {
     Router::new()
-        .merge(signed)
+        .merge(routes.into_router())
         .merge(health::routes())
         .fallback(envelope::no_such_api)
         .method_not_allowed_fallback(envelope::method_not_allowed)

@@ -1,5 +1,6 @@
 //! Shared state of the HTTP application: the store, keys derived once at start, caches.
 
+use crate::body::BodyGate;
 use crate::caller::CallerCache;
 use iic_domain::crypto::{MasterKey, Sealer};
 use iic_domain::marker::MarkerCodec;
@@ -27,8 +28,11 @@ impl ServerKeys {
 
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
+    /// Bytes of request bodies being read or handled at once, server-wide; a body that would
+    /// exceed it is answered 429.
+    pub body_budget_bytes: usize,
+    /// How long a body may send nothing before the request is answered 408.
+    pub body_idle_timeout: std::time::Duration,
     /// How far `X-Sdk-Date` may be from the server clock, in seconds.
     pub max_clock_skew_secs: i64,
     /// How long a resolved credential or account is trusted without asking the store, in ms.
@@ -53,7 +57,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body_bytes: 12 * 1024 * 1024,
+            body_budget_bytes: 32 * 1024 * 1024,
+            body_idle_timeout: std::time::Duration::from_secs(15),
             max_clock_skew_secs: 15 * 60,
             cache_ttl_ms: 5_000,
             users_quota: 100_000,
@@ -82,6 +87,8 @@ pub struct Shared {
     pub jobs: tokio::sync::Notify,
     /// System-defined policies and roles permission sets may carry.
     pub catalog: iic_domain::permission_set::Catalog,
+    /// The budget and timeout of reading request bodies.
+    pub body_gate: BodyGate,
 }
 
 impl std::ops::Deref for AppState {
@@ -121,6 +128,7 @@ impl AppState {
             store,
             keys: ServerKeys::derive(master),
             callers: CallerCache::new(limits.cache_ttl_ms),
+            body_gate: BodyGate::new(limits.body_budget_bytes, limits.body_idle_timeout),
             limits,
             region: region.to_string(),
             jobs: tokio::sync::Notify::new(),

@@ -5,10 +5,10 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::routing::get;
+
 use axum::Router;
 use http_body_util::BodyExt;
-use iic_api::{AppState, Limits};
+use iic_api::{AppState, Limits, Op, Routes, Service};
 use iic_domain::crypto::MasterKey;
 use iic_domain::signing::{authorization_for, format_sdk_date};
 use iic_store::{Account, BootstrapPlan, Credential, Organization, Project, Root, SharedStore};
@@ -100,10 +100,11 @@ async fn fixture() -> Fixture {
         .expect("member key");
     let app = iic_api::app(
         state.clone(),
-        Router::new()
-            .merge(iic_api::identity_center::routes())
+        iic_api::identity_center::routes()
             .merge(iic_api::identity_store::routes())
-            .route("/test/panic", get(boom)),
+            .merge(
+                Routes::new(Service::IdentityCenter).add(Op::get("TestPanic", "/test/panic"), boom),
+            ),
     );
     Fixture {
         _dir: dir,
@@ -395,7 +396,8 @@ async fn a_json_body_is_always_covered_by_the_signature() {
         b["error_msg"].as_str().unwrap_or("").contains("signature"),
         "{b}"
     );
-    // The SDK's own case: a body that is not JSON may be signed as UNSIGNED-PAYLOAD.
+    // A body that is not JSON, signed as UNSIGNED-PAYLOAD as the SDK would sign it, is refused
+    // before it is read: no operation takes such a body, so none can be swapped unseen.
     let req = signed(
         "POST",
         "/v1/instances/ins-0000000000000000/alias",
@@ -407,9 +409,15 @@ async fn a_json_body_is_always_covered_by_the_signature() {
         ],
     );
     let (s, b, _) = call(&f.app, req).await;
-    // Authenticated; then refused by the operation, which takes JSON only.
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}");
     assert_eq!(b["error_code"], "IIC.400");
+    assert!(
+        b["error_msg"]
+            .as_str()
+            .unwrap_or("")
+            .contains("application/json"),
+        "{b}"
+    );
 }
 
 #[tokio::test]

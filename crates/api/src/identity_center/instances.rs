@@ -3,10 +3,11 @@
 use super::administered_organization;
 use crate::caller::Caller;
 use crate::envelope::Failure;
+use crate::extract::Path;
 use crate::extract::{JsonBody, QueryParams};
 use crate::paging;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use iic_domain::instance::{validate_alias, Instance};
 use iic_domain::{ids, ApiError};

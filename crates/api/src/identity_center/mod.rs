@@ -9,144 +9,182 @@ mod service;
 mod set_policies;
 mod tags;
 
-use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use crate::operation::{Op, Routes, Service, DOCUMENT_BODY};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/identity-center-service/status", get(service::status))
-        .route("/v1/service/start", post(service::start))
-        .route("/v1/service/delete", post(service::delete))
-        .route("/v1/instances", get(instances::list))
-        .route(
-            "/v1/instances/{instance_id}/alias",
-            post(instances::create_alias),
+pub fn routes() -> Routes {
+    Routes::new(Service::IdentityCenter)
+        .add(
+            Op::get("GetIdentityCenterServiceStatus", "/v1/identity-center-service/status"),
+            service::status,
         )
-        .route(
-            "/v1/instances/{instance_id}/identity-store-associations",
-            get(instances::identity_store_associations),
+        .add(
+            Op::post("StartIdentityCenter", "/v1/service/start").no_body(),
+            service::start,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets",
-            post(permission_sets::create).get(permission_sets::list),
+        .add(
+            Op::post("DeleteIdentityCenter", "/v1/service/delete").no_body(),
+            service::delete,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}",
-            get(permission_sets::describe)
-                .put(permission_sets::update)
-                .delete(permission_sets::delete),
+        .add(
+            Op::get("ListInstances", "/v1/instances"),
+            instances::list,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-set-summary",
-            get(permission_sets::summary),
+        .add(
+            Op::post("CreateAlias", "/v1/instances/{instance_id}/alias"),
+            instances::create_alias,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/attach-managed-policy",
-            post(set_policies::attach_policy),
+        .add(
+            Op::get("ListIdentityStoreAssociation", "/v1/instances/{instance_id}/identity-store-associations"),
+            instances::identity_store_associations,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/detach-managed-policy",
-            post(set_policies::detach_policy),
+        .add(
+            Op::post("CreatePermissionSet", "/v1/instances/{instance_id}/permission-sets").body_limit(DOCUMENT_BODY),
+            permission_sets::create,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/managed-policies",
-            get(set_policies::list_policies),
+        .add(
+            Op::get("ListPermissionSets", "/v1/instances/{instance_id}/permission-sets"),
+            permission_sets::list,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/attach-managed-role",
-            post(set_policies::attach_role),
+        .add(
+            Op::get("DescribePermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}"),
+            permission_sets::describe,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/detach-managed-role",
-            post(set_policies::detach_role),
+        .add(
+            Op::put("UpdatePermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}"),
+            permission_sets::update,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/managed-roles",
-            get(set_policies::list_roles),
+        .add(
+            Op::delete("DeletePermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}"),
+            permission_sets::delete,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-policy",
-            get(set_policies::get_custom_policy)
-                .put(set_policies::put_custom_policy)
-                .delete(set_policies::delete_custom_policy),
+        .add(
+            Op::get("GetPermissionSetSummary", "/v1/instances/{instance_id}/permission-set-summary"),
+            permission_sets::summary,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-role",
-            get(set_policies::get_custom_role)
-                .put(set_policies::put_custom_role)
-                .delete(set_policies::delete_custom_role),
+        .add(
+            Op::post("AttachManagedPolicyToPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/attach-managed-policy"),
+            set_policies::attach_policy,
         )
-        .route(
-            "/v1/instances/{instance_id}/{resource_id}/tags/create",
-            post(tags::create),
+        .add(
+            Op::post("DetachManagedPolicyFromPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/detach-managed-policy"),
+            set_policies::detach_policy,
         )
-        .route(
-            "/v1/instances/{instance_id}/{resource_id}/tags/delete",
-            post(tags::delete),
+        .add(
+            Op::get("ListManagedPoliciesInPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/managed-policies"),
+            set_policies::list_policies,
         )
-        .route(
-            "/v1/instances/{instance_id}/{resource_id}/tags",
-            get(tags::list),
+        .add(
+            Op::post("AttachManagedRoleToPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/attach-managed-role"),
+            set_policies::attach_role,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments/create",
-            post(assignments::create),
+        .add(
+            Op::post("DetachManagedRoleFromPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/detach-managed-role"),
+            set_policies::detach_role,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments/delete",
-            post(assignments::delete),
+        .add(
+            Op::get("ListManagedRolesInPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/managed-roles"),
+            set_policies::list_roles,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments/creation-status/{request_id}",
-            get(assignments::creation_status),
+        .add(
+            Op::get("GetCustomPolicyForPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-policy"),
+            set_policies::get_custom_policy,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments/deletion-status/{request_id}",
-            get(assignments::deletion_status),
+        .add(
+            Op::put("PutCustomPolicyToPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-policy").body_limit(DOCUMENT_BODY),
+            set_policies::put_custom_policy,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments/creation-statuses",
-            get(assignments::creation_statuses),
+        .add(
+            Op::delete("DeleteCustomPolicyFromPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-policy"),
+            set_policies::delete_custom_policy,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments/deletion-statuses",
-            get(assignments::deletion_statuses),
+        .add(
+            Op::get("GetCustomRoleForPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-role"),
+            set_policies::get_custom_role,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments",
-            get(assignments::list),
+        .add(
+            Op::put("PutCustomRoleToPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-role").body_limit(DOCUMENT_BODY),
+            set_policies::put_custom_role,
         )
-        .route(
-            "/v1/instances/{instance_id}/account-assignments-for-principals",
-            get(assignments::list_for_principal),
+        .add(
+            Op::delete("DeleteCustomRoleFromPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/custom-role"),
+            set_policies::delete_custom_role,
         )
-        .route(
-            "/v1/instances/{instance_id}/disassociate-profile",
-            post(assignments::disassociate_profile),
+        .add(
+            Op::post("CreateTagResource", "/v1/instances/{instance_id}/{resource_id}/tags/create").body_limit(DOCUMENT_BODY),
+            tags::create,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/provision",
-            post(provisioning::provision),
+        .add(
+            Op::post("DeleteTagResource", "/v1/instances/{instance_id}/{resource_id}/tags/delete").body_limit(DOCUMENT_BODY),
+            tags::delete,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/provisioning-status/{request_id}",
-            get(provisioning::status),
+        .add(
+            Op::get("ListTagResources", "/v1/instances/{instance_id}/{resource_id}/tags"),
+            tags::list,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/provisioning-statuses",
-            get(provisioning::statuses),
+        .add(
+            Op::post("CreateAccountAssignment", "/v1/instances/{instance_id}/account-assignments/create"),
+            assignments::create,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/accounts",
-            get(provisioning::accounts_for_set),
+        .add(
+            Op::post("DeleteAccountAssignment", "/v1/instances/{instance_id}/account-assignments/delete"),
+            assignments::delete,
         )
-        .route(
-            "/v1/instances/{instance_id}/permission-sets/provisioned-to-accounts",
-            get(provisioning::sets_for_account),
+        .add(
+            Op::get("DescribeAccountAssignmentCreationStatus", "/v1/instances/{instance_id}/account-assignments/creation-status/{request_id}"),
+            assignments::creation_status,
         )
-        .route("/v1/registered-regions", get(regions::list))
-        .route("/v1/register-regions", post(regions::register))
+        .add(
+            Op::get("DescribeAccountAssignmentDeletionStatus", "/v1/instances/{instance_id}/account-assignments/deletion-status/{request_id}"),
+            assignments::deletion_status,
+        )
+        .add(
+            Op::get("ListAccountAssignmentCreationStatus", "/v1/instances/{instance_id}/account-assignments/creation-statuses"),
+            assignments::creation_statuses,
+        )
+        .add(
+            Op::get("ListAccountAssignmentDeletionStatus", "/v1/instances/{instance_id}/account-assignments/deletion-statuses"),
+            assignments::deletion_statuses,
+        )
+        .add(
+            Op::get("ListAccountAssignments", "/v1/instances/{instance_id}/account-assignments"),
+            assignments::list,
+        )
+        .add(
+            Op::get("ListAccountAssignmentsForPrincipal", "/v1/instances/{instance_id}/account-assignments-for-principals"),
+            assignments::list_for_principal,
+        )
+        .add(
+            Op::post("DisassociateProfile", "/v1/instances/{instance_id}/disassociate-profile"),
+            assignments::disassociate_profile,
+        )
+        .add(
+            Op::post("ProvisionPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/provision"),
+            provisioning::provision,
+        )
+        .add(
+            Op::get("DescribePermissionSetProvisioningStatus", "/v1/instances/{instance_id}/permission-sets/provisioning-status/{request_id}"),
+            provisioning::status,
+        )
+        .add(
+            Op::get("ListPermissionSetProvisioningStatus", "/v1/instances/{instance_id}/permission-sets/provisioning-statuses"),
+            provisioning::statuses,
+        )
+        .add(
+            Op::get("ListAccountsForProvisionedPermissionSet", "/v1/instances/{instance_id}/permission-sets/{permission_set_id}/accounts"),
+            provisioning::accounts_for_set,
+        )
+        .add(
+            Op::get("ListPermissionSetsProvisionedToAccount", "/v1/instances/{instance_id}/permission-sets/provisioned-to-accounts"),
+            provisioning::sets_for_account,
+        )
+        .add(
+            Op::get("DescribeRegisteredRegions", "/v1/registered-regions"),
+            regions::list,
+        )
+        .add(
+            Op::post("RegisterRegion", "/v1/register-regions"),
+            regions::register,
+        )
 }
 
 pub(crate) use crate::authorize::administered_organization;

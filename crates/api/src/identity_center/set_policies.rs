@@ -4,10 +4,11 @@
 use super::permission_sets::{owned_set, save};
 use crate::caller::Caller;
 use crate::envelope::Failure;
+use crate::extract::Path;
 use crate::extract::{JsonBody, QueryParams};
 use crate::paging;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use iic_domain::permission_set::{self as ps, AttachedPolicy, PermissionSet, SystemPolicyKind};
 use iic_domain::policy::PolicyKind;

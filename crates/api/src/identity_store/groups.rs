@@ -3,10 +3,11 @@
 use super::{actor, batch_ids, owned_store, path_id, AlternateIdentifierBody, Lookup};
 use crate::caller::Caller;
 use crate::envelope::Failure;
+use crate::extract::Path;
 use crate::extract::{JsonBody, QueryParams};
 use crate::paging::{self, PageInfo};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use iic_domain::directory::group::{Group, GroupProfile};

@@ -3,10 +3,11 @@
 use super::{owned_store, path_id};
 use crate::caller::Caller;
 use crate::envelope::Failure;
+use crate::extract::Path;
 use crate::extract::{JsonBody, QueryParams};
 use crate::paging::{self, PageInfo};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Extension, Json};
 use iic_domain::directory::group::{Membership, MAX_GROUPS_PER_USER};
 use iic_domain::directory::{principal_id, validate_principal_id};

@@ -9,94 +9,124 @@ mod users;
 use crate::authorize::administered_organization;
 use crate::caller::Caller;
 use crate::envelope::Failure;
+use crate::operation::{Op, Routes, Service, DOCUMENT_BODY};
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
 use iic_domain::ApiError;
 use iic_store::IdentityStoreInfo;
 
-pub fn routes() -> Router<AppState> {
-    let base = "/v1/identity-stores/{identity_store_id}";
-    Router::new()
-        .route(
-            &format!("{base}/users"),
-            post(users::create).get(users::list),
+pub fn routes() -> Routes {
+    Routes::new(Service::IdentityStore)
+        .add(
+            Op::post("CreateUser", "/v1/identity-stores/{identity_store_id}/users").body_limit(DOCUMENT_BODY),
+            users::create,
         )
-        .route(
-            &format!("{base}/users/batch-query"),
-            post(users::describe_many),
+        .add(
+            Op::get("ListUsers", "/v1/identity-stores/{identity_store_id}/users"),
+            users::list,
         )
-        .route(
-            &format!("{base}/users/retrieve-user-id"),
-            post(users::get_id),
+        .add(
+            Op::post("DescribeUsers", "/v1/identity-stores/{identity_store_id}/users/batch-query"),
+            users::describe_many,
         )
-        .route(
-            &format!("{base}/users/{{user_id}}"),
-            get(users::describe)
-                .put(users::update)
-                .delete(users::delete),
+        .add(
+            Op::post("GetUserId", "/v1/identity-stores/{identity_store_id}/users/retrieve-user-id"),
+            users::get_id,
         )
-        .route(
-            &format!("{base}/users/{{user_id}}/enable"),
-            post(users::enable),
+        .add(
+            Op::get("DescribeUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}"),
+            users::describe,
         )
-        .route(
-            &format!("{base}/users/{{user_id}}/disable"),
-            post(users::disable),
+        .add(
+            Op::put("UpdateUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}").body_limit(DOCUMENT_BODY),
+            users::update,
         )
-        .route(
-            &format!("{base}/users/{{user_id}}/reset-password"),
-            post(users::reset_password),
+        .add(
+            Op::delete("DeleteUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}"),
+            users::delete,
         )
-        .route(
-            &format!("{base}/users/{{user_id}}/verify-email"),
-            post(users::verify_email),
+        .add(
+            Op::post("EnableUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}/enable").no_body(),
+            users::enable,
         )
-        .route(
-            &format!("{base}/groups"),
-            post(groups::create).get(groups::list),
+        .add(
+            Op::post("DisableUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}/disable").no_body(),
+            users::disable,
         )
-        .route(
-            &format!("{base}/groups/batch-query"),
-            post(groups::describe_many),
+        .add(
+            Op::post("ResetPwdMode", "/v1/identity-stores/{identity_store_id}/users/{user_id}/reset-password"),
+            users::reset_password,
         )
-        .route(
-            &format!("{base}/groups/retrieve-group-id"),
-            post(groups::get_id),
+        .add(
+            Op::post("VerifyEmail", "/v1/identity-stores/{identity_store_id}/users/{user_id}/verify-email").no_body(),
+            users::verify_email,
         )
-        .route(
-            &format!("{base}/groups/{{group_id}}"),
-            get(groups::describe)
-                .put(groups::update)
-                .delete(groups::delete),
+        .add(
+            Op::post("CreateGroup", "/v1/identity-stores/{identity_store_id}/groups"),
+            groups::create,
         )
-        .route(
-            &format!("{base}/group-memberships"),
-            post(memberships::create).get(memberships::list_for_group),
+        .add(
+            Op::get("ListGroups", "/v1/identity-stores/{identity_store_id}/groups"),
+            groups::list,
         )
-        .route(
-            &format!("{base}/group-memberships/retrieve-group-membership-id"),
-            post(memberships::get_id),
+        .add(
+            Op::post("DescribeGroups", "/v1/identity-stores/{identity_store_id}/groups/batch-query"),
+            groups::describe_many,
         )
-        .route(
-            &format!("{base}/group-memberships/{{membership_id}}"),
-            get(memberships::describe).delete(memberships::delete),
+        .add(
+            Op::post("GetGroupId", "/v1/identity-stores/{identity_store_id}/groups/retrieve-group-id"),
+            groups::get_id,
         )
-        .route(
-            &format!("{base}/group-memberships-for-member"),
-            get(memberships::list_for_member),
+        .add(
+            Op::get("DescribeGroup", "/v1/identity-stores/{identity_store_id}/groups/{group_id}"),
+            groups::describe,
         )
-        .route(
-            &format!("{base}/is-member-in-groups"),
-            post(memberships::is_member_in_groups),
+        .add(
+            Op::put("UpdateGroup", "/v1/identity-stores/{identity_store_id}/groups/{group_id}").body_limit(DOCUMENT_BODY),
+            groups::update,
         )
-        .route(
-            &format!("{base}/password-policy"),
-            get(policy::describe).put(policy::update),
+        .add(
+            Op::delete("DeleteGroup", "/v1/identity-stores/{identity_store_id}/groups/{group_id}"),
+            groups::delete,
         )
-        .route(
-            &format!("{base}/identity-store-summary"),
-            get(policy::summary),
+        .add(
+            Op::post("CreateGroupMembership", "/v1/identity-stores/{identity_store_id}/group-memberships"),
+            memberships::create,
+        )
+        .add(
+            Op::get("ListGroupMemberships", "/v1/identity-stores/{identity_store_id}/group-memberships"),
+            memberships::list_for_group,
+        )
+        .add(
+            Op::post("GetGroupMembershipId", "/v1/identity-stores/{identity_store_id}/group-memberships/retrieve-group-membership-id"),
+            memberships::get_id,
+        )
+        .add(
+            Op::get("DescribeGroupMembership", "/v1/identity-stores/{identity_store_id}/group-memberships/{membership_id}"),
+            memberships::describe,
+        )
+        .add(
+            Op::delete("DeleteGroupMembership", "/v1/identity-stores/{identity_store_id}/group-memberships/{membership_id}"),
+            memberships::delete,
+        )
+        .add(
+            Op::get("ListGroupMembershipsForMember", "/v1/identity-stores/{identity_store_id}/group-memberships-for-member"),
+            memberships::list_for_member,
+        )
+        .add(
+            Op::post("IsMemberInGroups", "/v1/identity-stores/{identity_store_id}/is-member-in-groups"),
+            memberships::is_member_in_groups,
+        )
+        .add(
+            Op::get("DescribePasswordPolicy", "/v1/identity-stores/{identity_store_id}/password-policy"),
+            policy::describe,
+        )
+        .add(
+            Op::put("UpdatePasswordPolicy", "/v1/identity-stores/{identity_store_id}/password-policy"),
+            policy::update,
+        )
+        .add(
+            Op::get("GetIdentityStoreSummary", "/v1/identity-stores/{identity_store_id}/identity-store-summary"),
+            policy::summary,
         )
 }
 

@@ -3,10 +3,11 @@
 use super::{as_management, as_management_or_delegate, body, page};
 use crate::caller::Caller;
 use crate::envelope::{Failure, RawBody};
+use crate::extract::Path;
 use crate::extract::QueryParams;
 use crate::paging;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use iic_domain::names::Named;

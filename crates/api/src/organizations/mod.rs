@@ -9,93 +9,166 @@ mod views;
 use crate::caller::Caller;
 use crate::envelope::Failure;
 use crate::extract::QueryParams;
+use crate::operation::{Op, Routes, Service};
 use crate::paging::{self, Page};
 use crate::state::AppState;
-use axum::routing::{get, post};
-use axum::Router;
 use iic_domain::organizations as orgs;
 use iic_domain::ApiError;
 use iic_store::Organization;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/organizations",
-            post(structure::create_organization)
-                .get(structure::show_organization)
-                .delete(structure::delete_organization),
+pub fn routes() -> Routes {
+    Routes::new(Service::Organizations)
+        .add(
+            Op::post("CreateOrganization", "/v1/organizations").no_body(),
+            structure::create_organization,
         )
-        .route("/v1/organizations/roots", get(structure::list_roots))
-        .route(
-            "/v1/organizations/organizational-units",
-            post(structure::create_ou).get(structure::list_ous),
+        .add(
+            Op::get("ShowOrganization", "/v1/organizations"),
+            structure::show_organization,
         )
-        .route(
-            "/v1/organizations/organizational-units/{organizational_unit_id}",
-            get(structure::show_ou),
+        .add(
+            Op::delete("DeleteOrganization", "/v1/organizations"),
+            structure::delete_organization,
         )
-        .route(
-            "/v1/organizations/accounts",
-            post(accounts::create).get(accounts::list),
+        .add(
+            Op::get("ListRoots", "/v1/organizations/roots"),
+            structure::list_roots,
         )
-        .route("/v2/organizations/accounts", post(accounts::create_v2))
-        .route(
-            "/v1/organizations/accounts/{account_id}",
-            get(accounts::show).patch(accounts::update),
+        .add(
+            Op::post(
+                "CreateOrganizationalUnit",
+                "/v1/organizations/organizational-units",
+            ),
+            structure::create_ou,
         )
-        .route(
-            "/v1/organizations/accounts/{account_id}/move",
-            post(accounts::move_account),
+        .add(
+            Op::get(
+                "ListOrganizationalUnits",
+                "/v1/organizations/organizational-units",
+            ),
+            structure::list_ous,
         )
-        .route(
-            "/v1/organizations/accounts/{account_id}/remove",
-            post(accounts::remove),
+        .add(
+            Op::get(
+                "ShowOrganizationalUnit",
+                "/v1/organizations/organizational-units/{organizational_unit_id}",
+            ),
+            structure::show_ou,
         )
-        .route(
-            "/v1/organizations/accounts/{account_id}/close",
-            post(accounts::close),
+        .add(
+            Op::post("CreateAccount", "/v1/organizations/accounts"),
+            accounts::create,
         )
-        .route(
-            "/v1/organizations/create-account-status",
-            get(accounts::list_create_statuses),
+        .add(
+            Op::get("ListAccounts", "/v1/organizations/accounts"),
+            accounts::list,
         )
-        .route(
-            "/v1/organizations/create-account-status/{create_account_status_id}",
-            get(accounts::show_create_status),
+        .add(
+            Op::post("CreateResourceAccount", "/v2/organizations/accounts"),
+            accounts::create_v2,
         )
-        .route(
-            "/v1/organizations/close-account-status",
-            get(accounts::list_close_statuses),
+        .add(
+            Op::get("ShowAccount", "/v1/organizations/accounts/{account_id}"),
+            accounts::show,
         )
-        .route(
-            "/v1/organizations/delegated-administrators",
-            get(delegation::list_delegated_admins),
+        .add(
+            Op::patch("UpdateAccount", "/v1/organizations/accounts/{account_id}"),
+            accounts::update,
         )
-        .route(
-            "/v1/organizations/delegated-administrators/register",
-            post(delegation::register),
+        .add(
+            Op::post(
+                "MoveAccount",
+                "/v1/organizations/accounts/{account_id}/move",
+            ),
+            accounts::move_account,
         )
-        .route(
-            "/v1/organizations/delegated-administrators/deregister",
-            post(delegation::deregister),
+        .add(
+            Op::post(
+                "RemoveAccount",
+                "/v1/organizations/accounts/{account_id}/remove",
+            )
+            .no_body(),
+            accounts::remove,
         )
-        .route(
-            "/v1/organizations/accounts/{account_id}/delegated-services",
-            get(delegation::list_delegated_services),
+        .add(
+            Op::post(
+                "CloseAccount",
+                "/v1/organizations/accounts/{account_id}/close",
+            )
+            .no_body(),
+            accounts::close,
         )
-        .route(
-            "/v1/organizations/trusted-services",
-            get(delegation::list_trusted),
+        .add(
+            Op::get(
+                "ListCreateAccountStatuses",
+                "/v1/organizations/create-account-status",
+            ),
+            accounts::list_create_statuses,
         )
-        .route(
-            "/v1/organizations/trusted-services/enable",
-            post(delegation::enable_trusted),
+        .add(
+            Op::get(
+                "ShowCreateAccountStatus",
+                "/v1/organizations/create-account-status/{create_account_status_id}",
+            ),
+            accounts::show_create_status,
         )
-        .route(
-            "/v1/organizations/trusted-services/disable",
-            post(delegation::disable_trusted),
+        .add(
+            Op::get(
+                "ListCloseAccountStatuses",
+                "/v1/organizations/close-account-status",
+            ),
+            accounts::list_close_statuses,
         )
-        .route("/v1/organizations/services", get(delegation::list_services))
+        .add(
+            Op::get(
+                "ListDelegatedAdministrators",
+                "/v1/organizations/delegated-administrators",
+            ),
+            delegation::list_delegated_admins,
+        )
+        .add(
+            Op::post(
+                "RegisterDelegatedAdministrator",
+                "/v1/organizations/delegated-administrators/register",
+            ),
+            delegation::register,
+        )
+        .add(
+            Op::post(
+                "DeregisterDelegatedAdministrator",
+                "/v1/organizations/delegated-administrators/deregister",
+            ),
+            delegation::deregister,
+        )
+        .add(
+            Op::get(
+                "ListDelegatedServices",
+                "/v1/organizations/accounts/{account_id}/delegated-services",
+            ),
+            delegation::list_delegated_services,
+        )
+        .add(
+            Op::get("ListTrustedServices", "/v1/organizations/trusted-services"),
+            delegation::list_trusted,
+        )
+        .add(
+            Op::post(
+                "EnableTrustedService",
+                "/v1/organizations/trusted-services/enable",
+            ),
+            delegation::enable_trusted,
+        )
+        .add(
+            Op::post(
+                "DisableTrustedService",
+                "/v1/organizations/trusted-services/disable",
+            ),
+            delegation::disable_trusted,
+        )
+        .add(
+            Op::get("ListServices", "/v1/organizations/services"),
+            delegation::list_services,
+        )
 }
 
 /// The caller's organization, with its management account.

@@ -1,0 +1,359 @@
+//! Operations: every routed operation is declared once, with its catalogue name, method, path and
+//! what its body may be. The declaration routes it and wraps its handler in an [`Endpoint`],
+//! which admits a request in order of cost: what the head proves (signature header, date, key),
+//! the body's declared type and length, then the body itself, read under a byte budget and an idle
+//! timeout, then the signature over all of it. The list of operations is what `iic operations`
+//! prints and what the black-box walks take.
+
+use crate::auth;
+use crate::body::{self, BodyRead};
+use crate::envelope::{Failure, RawBody};
+use crate::state::AppState;
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use futures::future::BoxFuture;
+use iic_domain::ApiError;
+use serde::Serialize;
+use std::sync::Arc;
+
+const KIB: usize = 1024;
+
+/// The body of an operation that takes none: accepted (and verified) when small, never read.
+pub const NO_BODY: usize = 4 * KIB;
+/// An ordinary JSON body: a few fields of bounded length.
+pub const SMALL_BODY: usize = 64 * KIB;
+/// The largest bodies the catalogue allows: a user record with its lists, a policy document,
+/// a permission set with its tags. Their fields add up to about 34,000 characters, and the SDK
+/// sends every character outside ASCII as a six-byte `\uXXXX` escape.
+pub const DOCUMENT_BODY: usize = 256 * KIB;
+
+/// The wire API an operation belongs to: where its errors take their codes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    #[serde(rename = "identitycenter")]
+    IdentityCenter,
+    #[serde(rename = "identitystore")]
+    IdentityStore,
+    Organizations,
+    Iam,
+}
+
+impl Service {
+    /// A 400 of this API's family: `Organizations.400` for Organizations, `IIC.400` otherwise.
+    pub fn bad_request(self, detail: impl std::fmt::Display) -> ApiError {
+        self.adopt(ApiError::bad_request(detail))
+    }
+
+    /// An error in this API's family (the Organizations API words its 400s its own way).
+    pub fn adopt(self, e: ApiError) -> ApiError {
+        match self {
+            Service::Organizations => iic_domain::organizations::as_org_error(e),
+            _ => e,
+        }
+    }
+}
+
+/// What an operation's body may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    /// None; a small one is tolerated and ignored (but still covered by the signature).
+    None,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
+            Verb::Patch => Method::PATCH,
+            Verb::Delete => Method::DELETE,
+        }
+    }
+}
+
+impl Serialize for Verb {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.method().as_str())
+    }
+}
+
+/// One routed operation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operation {
+    /// The catalogue's name, e.g. `CreatePermissionSet`.
+    pub name: &'static str,
+    pub service: Service,
+    pub method: Verb,
+    pub path: &'static str,
+    pub body: BodyKind,
+    /// The largest body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+/// An operation being declared: `Op::post(name, path)`, its body rule defaulting from the method.
+pub struct Op {
+    name: &'static str,
+    method: Verb,
+    path: &'static str,
+    body: BodyKind,
+    body_limit: usize,
+}
+
+impl Op {
+    fn new(method: Verb, name: &'static str, path: &'static str, body: BodyKind) -> Op {
+        let body_limit = match body {
+            BodyKind::None => NO_BODY,
+            BodyKind::Json => SMALL_BODY,
+        };
+        Op {
+            name,
+            method,
+            path,
+            body,
+            body_limit,
+        }
+    }
+
+    pub fn get(name: &'static str, path: &'static str) -> Op {
+        Op::new(Verb::Get, name, path, BodyKind::None)
+    }
+
+    pub fn delete(name: &'static str, path: &'static str) -> Op {
+        Op::new(Verb::Delete, name, path, BodyKind::None)
+    }
+
+    /// A POST with a JSON body; [`Op::no_body`] for the few without.
+    pub fn post(name: &'static str, path: &'static str) -> Op {
+        Op::new(Verb::Post, name, path, BodyKind::Json)
+    }
+
+    pub fn put(name: &'static str, path: &'static str) -> Op {
+        Op::new(Verb::Put, name, path, BodyKind::Json)
+    }
+
+    pub fn patch(name: &'static str, path: &'static str) -> Op {
+        Op::new(Verb::Patch, name, path, BodyKind::Json)
+    }
+
+    pub fn no_body(self) -> Op {
+        Op {
+            body: BodyKind::None,
+            body_limit: NO_BODY,
+            ..self
+        }
+    }
+
+    /// A body larger than [`SMALL_BODY`] (a document).
+    pub fn body_limit(self, bytes: usize) -> Op {
+        Op {
+            body_limit: bytes,
+            ..self
+        }
+    }
+}
+
+/// The routes of one or more wire APIs, and the operations they serve.
+pub struct Routes {
+    service: Service,
+    router: Router<AppState>,
+    operations: Vec<Arc<Operation>>,
+}
+
+impl Routes {
+    pub fn new(service: Service) -> Routes {
+        Routes {
+            service,
+            router: Router::new(),
+            operations: Vec::new(),
+        }
+    }
+
+    /// Routes `op` to `handler`.
+    pub fn add<H, T>(mut self, op: Op, handler: H) -> Routes
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let operation = Arc::new(Operation {
+            name: op.name,
+            service: self.service,
+            method: op.method,
+            path: op.path,
+            body: op.body,
+            body_limit: op.body_limit,
+        });
+        let endpoint = Endpoint {
+            operation: Arc::clone(&operation),
+            handler,
+        };
+        self.router = self
+            .router
+            .route(operation.path, on(operation.method.filter(), endpoint));
+        self.operations.push(operation);
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Routes {
+        self.router = self.router.merge(other.router);
+        self.operations.extend(other.operations);
+        self
+    }
+
+    pub fn operations(&self) -> &[Arc<Operation>] {
+        &self.operations
+    }
+
+    pub(crate) fn into_router(self) -> Router<AppState> {
+        self.router
+    }
+}
+
+/// An operation's handler behind the admission steps of its operation.
+#[derive(Clone)]
+struct Endpoint<H> {
+    operation: Arc<Operation>,
+    handler: H,
+}
+
+impl<H, T> Handler<T, AppState> for Endpoint<H>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    type Future = BoxFuture<'static, Response>;
+
+    fn call(self, req: Request, state: AppState) -> Self::Future {
+        Box::pin(async move {
+            let op = self.operation;
+            let (mut parts, incoming) = req.into_parts();
+            let admitted = admit(&state, &op, &parts, incoming).await;
+            let (caller, read) = match admitted {
+                Ok(ok) => ok,
+                Err(e) => return answer(&op, e),
+            };
+            parts.extensions.insert(caller.clone());
+            parts.extensions.insert(Arc::clone(&op));
+            let BodyRead { bytes, permit } = read;
+            parts.extensions.insert(RawBody(bytes));
+            let req = Request::from_parts(parts, axum::body::Body::empty());
+            let mut resp = self.handler.call(req, state).await;
+            drop(permit);
+            resp.extensions_mut().insert(caller);
+            resp.extensions_mut().insert(op);
+            resp
+        })
+    }
+}
+
+fn answer(op: &Arc<Operation>, e: ApiError) -> Response {
+    let mut resp = Failure(e).into_response();
+    resp.extensions_mut().insert(Arc::clone(op));
+    resp
+}
+
+/// Everything a request must pass before its handler runs, cheapest first.
+async fn admit(
+    state: &AppState,
+    op: &Operation,
+    parts: &axum::http::request::Parts,
+    incoming: axum::body::Body,
+) -> Result<(crate::caller::Caller, BodyRead), ApiError> {
+    let head = auth::check_head(state, parts).await?;
+    let declared = body::declared_length(&parts.headers);
+    let has_body = declared != Some(0) && !body::is_empty(&incoming);
+    if has_body {
+        check_content_type(op, &parts.headers)?;
+    }
+    let read = body::read(&state.body_gate, incoming, declared, op.body_limit)
+        .await
+        .map_err(|e| op.service.adopt(e))?;
+    let caller = auth::verify(head, parts, &read.bytes)?;
+    Ok((caller, read))
+}
+
+/// A body must say it is JSON, so that its hash is always computed here: a body of another type
+/// could be signed as `UNSIGNED-PAYLOAD`, and then anything could replace it.
+fn check_content_type(op: &Operation, headers: &HeaderMap) -> Result<(), ApiError> {
+    let declared = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if declared.is_some_and(is_json) {
+        return Ok(());
+    }
+    let shown = declared.unwrap_or("none");
+    Err(op.service.adopt(ApiError::new(
+        415,
+        "IIC.400",
+        format!("Bad Request: Content-Type {shown} is not accepted; a request body must be application/json."),
+    )))
+}
+
+/// `application/json`, with parameters (`; charset=utf-8`) and in any letter case.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        for t in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;charset=UTF-8",
+        ] {
+            assert!(is_json(t), "{t}");
+        }
+        for t in [
+            "text/plain",
+            "application/jsonx",
+            "application/json-patch+json",
+            "application/x-www-form-urlencoded",
+            "",
+        ] {
+            assert!(!is_json(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn declared_limits_follow_the_body_rule() {
+        assert_eq!(Op::get("A", "/a").body_limit, NO_BODY);
+        assert_eq!(Op::post("A", "/a").body_limit, SMALL_BODY);
+        assert_eq!(Op::post("A", "/a").no_body().body, BodyKind::None);
+        assert_eq!(
+            Op::put("A", "/a").body_limit(DOCUMENT_BODY).body_limit,
+            DOCUMENT_BODY
+        );
+    }
+}
