@@ -254,7 +254,7 @@ def test_every_request_has_one_access_log_line(server):
         time.sleep(0.05)
     assert line, "no access-log line names the request id"
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z  INFO iic::access: ", line), line
-    assert "method=GET path=/v1/instances status=400 latency_us=" in line, line
+    assert "method=GET path=/v1/instances operation=ListInstances status=400 latency_us=" in line, line
     assert line.endswith(f"request_id={rid}"), line
     assert server.creds["secret_key"] not in server.log(tail=None)
 

@@ -4,6 +4,7 @@
 use clap::Args;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
@@ -58,6 +59,21 @@ pub struct ServeArgs {
     /// Background workers running jobs (default: 2 on SQLite, 4 on PostgreSQL).
     #[arg(long, env = "IIC_WORKERS")]
     pub workers: Option<usize>,
+    /// Connections served at once (default: 1024, or the file limit less a reserve if lower).
+    #[arg(long, env = "IIC_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Time a client has to send a request head, in ms.
+    #[arg(long, env = "IIC_HEADER_TIMEOUT_MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// Time an idle connection is kept between requests, in ms.
+    #[arg(long, env = "IIC_KEEPALIVE_TIMEOUT_MS")]
+    pub keepalive_timeout_ms: Option<u64>,
+    /// Time a request body may send nothing before the request is answered 408, in ms.
+    #[arg(long, env = "IIC_BODY_IDLE_TIMEOUT_MS")]
+    pub body_idle_timeout_ms: Option<u64>,
+    /// Bytes of request bodies held at once, server-wide; beyond it requests are answered 429.
+    #[arg(long, env = "IIC_BODY_BUDGET_BYTES")]
+    pub body_budget_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +95,11 @@ struct FileConfig {
     max_requests_in_flight: Option<i64>,
     async_delay_ms: Option<i64>,
     workers: Option<usize>,
+    max_connections: Option<usize>,
+    header_timeout_ms: Option<u64>,
+    keepalive_timeout_ms: Option<u64>,
+    body_idle_timeout_ms: Option<u64>,
+    body_budget_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +121,12 @@ pub struct Config {
     pub async_delay_ms: i64,
     /// None: the backend's default.
     pub workers: Option<usize>,
+    /// None: 1024, or the file limit less a reserve if lower.
+    pub max_connections: Option<usize>,
+    pub header_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    pub body_idle_timeout: Duration,
+    pub body_budget_bytes: usize,
 }
 
 impl Config {
@@ -174,6 +201,43 @@ impl Config {
                 return Err(format!("{name} must be between 1 and 100000000, not {v}"));
             }
         }
+        let max_connections = args.max_connections.or(file.max_connections);
+        if max_connections.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+            return Err("max_connections must be between 1 and 1000000".into());
+        }
+        let millis = |name: &str, given: Option<u64>, default: u64, max: u64| {
+            let ms = given.unwrap_or(default);
+            if (100..=max).contains(&ms) {
+                Ok(Duration::from_millis(ms))
+            } else {
+                Err(format!("{name} must be between 100 and {max}, not {ms}"))
+            }
+        };
+        let header_timeout = millis(
+            "header_timeout_ms",
+            args.header_timeout_ms.or(file.header_timeout_ms),
+            10_000,
+            300_000,
+        )?;
+        let keepalive_timeout = millis(
+            "keepalive_timeout_ms",
+            args.keepalive_timeout_ms.or(file.keepalive_timeout_ms),
+            60_000,
+            3_600_000,
+        )?;
+        let body_idle_timeout = millis(
+            "body_idle_timeout_ms",
+            args.body_idle_timeout_ms.or(file.body_idle_timeout_ms),
+            15_000,
+            300_000,
+        )?;
+        let body_budget_bytes = args
+            .body_budget_bytes
+            .or(file.body_budget_bytes)
+            .unwrap_or(32 * 1024 * 1024);
+        if !(1024 * 1024..=1 << 32).contains(&body_budget_bytes) {
+            return Err("body_budget_bytes must be between 1048576 and 4294967296".into());
+        }
         Ok(Config {
             listen: args
                 .listen
@@ -202,6 +266,11 @@ impl Config {
             max_requests_in_flight,
             async_delay_ms,
             workers,
+            max_connections,
+            header_timeout,
+            keepalive_timeout,
+            body_idle_timeout,
+            body_budget_bytes,
         })
     }
 }
@@ -225,6 +294,35 @@ mod tests {
         assert_eq!(c.region, "cn-north-4");
         assert!(!c.log_json);
         assert_eq!((c.users_quota, c.groups_quota), (100_000, 100_000));
+        assert_eq!(c.max_connections, None);
+        assert_eq!(c.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.keepalive_timeout, Duration::from_secs(60));
+        assert_eq!(c.body_idle_timeout, Duration::from_secs(15));
+        assert_eq!(c.body_budget_bytes, 32 * 1024 * 1024);
+    }
+
+    #[test]
+    fn limits_and_timeouts_are_checked() {
+        let err = Config::resolve(&ServeArgs {
+            header_timeout_ms: Some(5),
+            ..Default::default()
+        })
+        .expect_err("too short");
+        assert!(err.contains("header_timeout_ms"), "{err}");
+        let err = Config::resolve(&ServeArgs {
+            max_connections: Some(0),
+            ..Default::default()
+        })
+        .expect_err("no connections");
+        assert!(err.contains("max_connections"), "{err}");
+        let c = Config::resolve(&ServeArgs {
+            body_idle_timeout_ms: Some(2_000),
+            max_connections: Some(10),
+            ..Default::default()
+        })
+        .expect("set");
+        assert_eq!(c.body_idle_timeout, Duration::from_secs(2));
+        assert_eq!(c.max_connections, Some(10));
     }
 
     #[test]

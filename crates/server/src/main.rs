@@ -3,8 +3,13 @@
 mod access_log;
 mod bootstrap;
 mod config;
+mod connection_io;
+mod connections;
+mod file_limit;
+mod http_server;
 mod keys;
 mod log_writer;
+mod response_watch;
 mod serve;
 mod worker;
 
@@ -38,6 +43,8 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Print the operations this server routes, as JSON: name, API, method, path, body limit.
+    Operations,
     /// Decode an `encoded_authorization_message` from a 403 answer of this server.
     DecodeAuthorizationMessage {
         /// The message, as the error body carried it.
@@ -92,6 +99,9 @@ fn main() -> std::process::ExitCode {
                 .map_err(|e| format!("cannot start the runtime: {e}"))?
                 .block_on(keys::run(&config, command))
         }),
+        Command::Operations => serde_json::to_string_pretty(&iic_api::operations())
+            .map(|json| println!("{json}"))
+            .map_err(|e| e.to_string()),
         Command::DecodeAuthorizationMessage { message, args } => {
             Config::resolve(&args).and_then(|config| decode(&config, &message))
         }

@@ -3,6 +3,7 @@
 
 use crate::bootstrap;
 use crate::config::Config;
+use crate::connections::ConnectionLimits;
 use iic_api::{AppState, Limits};
 
 pub async fn run(config: Config) -> Result<(), String> {
@@ -21,6 +22,8 @@ pub async fn run(config: Config) -> Result<(), String> {
         policies_per_set: config.policies_per_set,
         max_requests_in_flight: config.max_requests_in_flight,
         async_delay_ms: config.async_delay_ms,
+        body_budget_bytes: config.body_budget_bytes,
+        body_idle_timeout: config.body_idle_timeout,
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();
@@ -48,6 +51,14 @@ pub async fn run(config: Config) -> Result<(), String> {
     let root = bootstrap::bootstrap(&store, &state.keys, &config.region, env_keys).await?;
     bootstrap::write_credentials_file(&config.data_dir, &root)?;
 
+    let files = crate::file_limit::raise();
+    let connection_limits = ConnectionLimits {
+        max_connections: config
+            .max_connections
+            .unwrap_or_else(|| crate::file_limit::default_max_connections(files)),
+        header_timeout: config.header_timeout,
+        keepalive_timeout: config.keepalive_timeout,
+    };
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -60,6 +71,8 @@ pub async fn run(config: Config) -> Result<(), String> {
         region = %config.region,
         account_id = %root.account_id,
         access_key = %root.access_key,
+        max_connections = connection_limits.max_connections,
+        open_files_limit = files,
         "iic is serving"
     );
     // SQLite has one writer, so more workers only queue; PostgreSQL runs jobs side by side.
@@ -71,10 +84,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     let worker_count = config.workers.unwrap_or(default_workers);
     let mut workers = crate::worker::spawn(state.clone(), worker_count);
     workers.push(tokio::spawn(watch_revocations(state.clone())));
-    axum::serve(listener, iic_api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    crate::http_server::serve(
+        listener,
+        iic_api::router(state),
+        connection_limits,
+        shutdown_signal(),
+    )
+    .await;
     for w in workers {
         w.abort();
     }
