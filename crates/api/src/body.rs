@@ -67,6 +67,7 @@ pub async fn read(
     declared: Option<u64>,
     limit: usize,
 ) -> Result<BodyRead, ApiError> {
+    let declared = declared.or_else(|| axum::body::HttpBody::size_hint(&body).exact());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::payload_too_large(limit));
     }
