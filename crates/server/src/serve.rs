@@ -59,7 +59,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         header_timeout: config.header_timeout,
         keepalive_timeout: config.keepalive_timeout,
     };
-    let listener = tokio::net::TcpListener::bind(&config.listen)
+    let listener = listen(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let local = listener
@@ -96,6 +96,40 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     tracing::info!("iic stopped");
     Ok(())
+}
+
+/// Connections the kernel may hold completed but not yet accepted (it caps this at
+/// `net.core.somaxconn`, as Go's listeners ask for). A burst of connections larger than the queue
+/// makes the kernel drop handshakes, and every client caught then, well-behaved or not, waits a
+/// second for its retry; tokio's default of 1,024 is passed by a few thousand idle connections
+/// opened at once.
+const LISTEN_BACKLOG: u32 = 65_535;
+
+/// Binds `address` (host:port) with [`LISTEN_BACKLOG`].
+async fn listen(address: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(address).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As tokio's own bind does: a restarted server may take its port back at once.
+        socket.set_reuseaddr(true)?;
+        match socket
+            .bind(addr)
+            .and_then(|()| socket.listen(LISTEN_BACKLOG))
+        {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 /// How often the revocation count is read: the longest a key deleted elsewhere (by `iic keys
