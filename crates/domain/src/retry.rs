@@ -55,6 +55,15 @@ impl RetryPolicy {
         Decision::RetryAfter(half + jitter)
     }
 
+    /// After run number `attempt` of job `job_id` failed: a failure that would repeat itself
+    /// (`transient` false) ends the job at once; a passing one is tried again, while runs remain.
+    pub fn decide(&self, transient: bool, attempt: i64, job_id: &str) -> Decision {
+        match transient {
+            true => self.next(attempt, job_id),
+            false => Decision::GiveUp,
+        }
+    }
+
     /// Whether a job claimed for its run number `attempt` may run at all. A run that never
     /// reported back (its worker died, its lease ran out) still counts: a job that kills its
     /// worker is given up when claimed after its last run.
@@ -132,11 +141,14 @@ mod tests {
     #[test]
     fn jitter_differs_between_jobs() {
         let p = RetryPolicy::default();
-        let delays: std::collections::BTreeSet<i64> = (0..50)
-            .map(|i| delay(&p, 5, &format!("job-{i}")))
-            .collect();
+        let delays: std::collections::BTreeSet<i64> =
+            (0..50).map(|i| delay(&p, 5, &format!("job-{i}"))).collect();
         assert!(delays.len() > 40, "only {} distinct delays", delays.len());
-        assert_eq!(delay(&p, 5, "job-1"), delay(&p, 5, "job-1"), "deterministic");
+        assert_eq!(
+            delay(&p, 5, "job-1"),
+            delay(&p, 5, "job-1"),
+            "deterministic"
+        );
     }
 
     #[test]
@@ -147,6 +159,14 @@ mod tests {
         assert_eq!(p.next(9, "j"), Decision::GiveUp);
         assert!(p.admits(8));
         assert!(!p.admits(9));
+    }
+
+    #[test]
+    fn a_permanent_failure_gives_up_at_once() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.decide(false, 1, "j"), Decision::GiveUp);
+        assert_eq!(p.decide(true, 1, "j"), p.next(1, "j"));
+        assert_eq!(p.decide(true, 8, "j"), Decision::GiveUp);
     }
 
     #[test]

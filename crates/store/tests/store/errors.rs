@@ -125,7 +125,10 @@ fn assert_unreadable_profile(e: &StoreError) {
     assert!(statement.is_some_and(|s| s.starts_with("SELECT seq, user_id")));
     assert!(e.source().is_some());
     assert!(e.to_string().contains("stored JSON"), "{e}");
-    assert!(!e.is_transient(), "a stored value that does not read back stays unreadable");
+    assert!(
+        !e.is_transient(),
+        "a stored value that does not read back stays unreadable"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,16 +171,17 @@ async fn postgres_failure_names_operation_statement_and_the_databases_reason() {
         assert_eq!(e.operation(), "create_user");
         let shown = e.to_string();
         assert!(
-            shown.starts_with("store operation create_user failed at `INSERT INTO users"),
+            shown.starts_with("store operation create_user failed at `SELECT 1 FROM users "),
             "{shown}"
         );
         assert!(
-            shown.ends_with(
-                ": SQLSTATE 22021: invalid byte sequence for encoding \"UTF8\": 0x00"
-            ),
+            shown.ends_with(": SQLSTATE 22021: invalid byte sequence for encoding \"UTF8\": 0x00"),
             "{shown}"
         );
-        assert!(!e.is_transient(), "a value PostgreSQL refuses is refused again");
+        assert!(
+            !e.is_transient(),
+            "a value PostgreSQL refuses is refused again"
+        );
         let u = user(&sid, "broken");
         store.create_user(&u, 10).await.expect("create");
         admin
