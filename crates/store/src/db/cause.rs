@@ -85,7 +85,10 @@ fn io_beneath(e: &(dyn Error + 'static)) -> bool {
 fn sqlstate_is_transient(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
-        || matches!(code, "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03")
+        || matches!(
+            code,
+            "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03"
+        )
 }
 
 fn sqlite(e: &rusqlite::Error) -> Cause {
@@ -98,15 +101,13 @@ fn sqlite(e: &rusqlite::Error) -> Cause {
         _ => None,
     };
     match failure {
-        Some((f, text)) => {
-            Cause {
-                said: Some(format!("SQLite {} ({:?}): {text}", f.extended_code, f.code)),
-                transient: matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ),
-            }
-        }
+        Some((f, text)) => Cause {
+            said: Some(format!("SQLite {} ({:?}): {text}", f.extended_code, f.code)),
+            transient: matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+        },
         // Everything else rusqlite reports is about values and statements, never the database.
         _ => Cause {
             said: None,
