@@ -77,6 +77,8 @@ pub enum RequestFailure {
     PrincipalGone,
     AccountNotActive,
     NoSuchAssignment,
+    /// Its job kept failing and was given up.
+    Internal,
 }
 
 impl RequestFailure {
@@ -88,6 +90,9 @@ impl RequestFailure {
                 "the target account is not an active account of the organization"
             }
             RequestFailure::NoSuchAssignment => "the account assignment does not exist",
+            RequestFailure::Internal => {
+                "the request could not be completed because of an internal error"
+            }
         }
     }
 }

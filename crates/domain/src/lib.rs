@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod page;
 pub mod permission_set;
 pub mod policy;
+pub mod retry;
 pub mod signing;
 pub mod text;
 pub mod validate;

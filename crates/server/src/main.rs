@@ -7,6 +7,7 @@ mod connection_io;
 mod connections;
 mod file_limit;
 mod http_server;
+mod job_failure;
 mod keys;
 mod log_writer;
 mod response_watch;

@@ -2,9 +2,11 @@
 //! run workers against one database; the store hands each job to one of them at a time, and a
 //! job whose worker died is taken over when its lease runs out.
 
+use crate::job_failure::{self, creation_payload};
 use iic_api::AppState;
 use iic_domain::job::JobKind;
 use iic_domain::names::Named;
+use iic_domain::retry::RetryPolicy;
 use iic_domain::{clock, ids};
 use iic_store::{Claim, Job, Project, StoreError};
 use std::time::Duration;
@@ -13,7 +15,12 @@ use std::time::Duration;
 /// job is picked up again after this.
 const LEASE_MS: i64 = 5_000;
 const IDLE_POLL: Duration = Duration::from_millis(200);
-const RETRY_AFTER_MS: i64 = 1_000;
+/// Runs a job gets and the delays between them (docs/job-retry.md).
+const POLICY: RetryPolicy = RetryPolicy {
+    max_attempts: 8,
+    base_ms: 1_000,
+    cap_ms: 300_000,
+};
 /// Jobs claimed at once: one claiming transaction serves this many jobs. A batch takes a few
 /// milliseconds, far inside the lease.
 const BATCH: usize = 16;
@@ -57,6 +64,11 @@ async fn run(state: AppState, worker: String) {
 /// transaction (one commit instead of one per job); if that fails, each on its own, so that
 /// one failing job neither holds back nor undoes the others. Other jobs run one by one.
 async fn run_batch(state: &AppState, jobs: Vec<Job>) {
+    let (jobs, spent): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| POLICY.admits(j.attempts));
+    for job in &spent {
+        job_failure::give_up_unfinished(state, &POLICY, job, clock::now_millis()).await;
+    }
     let (requests, others): (Vec<Job>, Vec<Job>) = jobs
         .into_iter()
         .partition(|j| matches!(j.kind, JobKind::Request(_)));
@@ -81,22 +93,9 @@ async fn run_batch(state: &AppState, jobs: Vec<Job>) {
     };
     for job in alone.into_iter().chain(others) {
         if let Err(e) = execute(state, &job).await {
-            tracing::warn!(job_id = %job.id, kind = job.kind.name(), error = %e, "job failed; retrying");
-            let _ = state
-                .store
-                .retry_job(&job.id, clock::now_millis() + RETRY_AFTER_MS)
-                .await;
+            job_failure::handle(state, &POLICY, &job, &e, clock::now_millis()).await;
         }
     }
-}
-
-/// The status and account ids an account-creation job carries.
-fn creation_payload(payload: &str) -> Option<(String, String)> {
-    let v: serde_json::Value = serde_json::from_str(payload).ok()?;
-    Some((
-        v["status_id"].as_str()?.to_string(),
-        v["account_id"].as_str()?.to_string(),
-    ))
 }
 
 async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
@@ -105,8 +104,11 @@ async fn execute(state: &AppState, job: &Job) -> Result<(), StoreError> {
         JobKind::CreateAccount => {
             let Some((status_id, account_id)) = creation_payload(&job.payload) else {
                 // It can never run: retrying would only repeat the failure.
-                tracing::error!(job_id = %job.id, "account creation job with an unreadable payload; abandoned");
-                return state.store.abandon_job(&job.id, now).await;
+                tracing::error!(job_id = %job.id, "account creation job with an unreadable payload; failed");
+                return state
+                    .store
+                    .fail_job(&job.id, "unreadable payload", now)
+                    .await;
             };
             let project = Project {
                 id: ids::hex32(),

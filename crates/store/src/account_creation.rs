@@ -1,9 +1,10 @@
-//! CreateAccount requests: recorded with their job, finished by it.
+//! CreateAccount requests: recorded with their job, finished by it (or failed with it, when it is
+//! given up).
 
 use crate::accounts::{insert_account, insert_project};
 use crate::db::{FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
-use crate::jobs::{finish_job, insert_job, JobEnd};
+use crate::jobs::{fail_job, finish_job, insert_job, JobEnd};
 use crate::org_structure::management_of;
 use crate::{
     account_codec, CreateAccountStatus, Job, OrgOutcome, Page, Project, Store, StoreResult,
@@ -203,6 +204,35 @@ impl Store {
             .await?;
             finish_job(db, &job_id, JobEnd::Done, now).await?;
             Ok(state)
+        })
+        .await
+    }
+
+    /// Gives up a CreateAccount request whose job kept failing: the request, still in
+    /// progress, fails with an internal-failure reason, which frees its account name, and the
+    /// job fails with `note`; in one transaction. Nothing of the account was written (the
+    /// transaction that would have written it failed).
+    pub async fn give_up_account_creation(
+        &self,
+        job: &Job,
+        status_id: &str,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (job_id, status_id, note) = (job.id.clone(), status_id.to_string(), note.to_string());
+        self.write("give_up_account_creation", async move |db| {
+            db.execute(
+                &FINISH,
+                &[
+                    &status_id,
+                    &CreationState::Failed.name(),
+                    &CreationFailure::Internal.reason(),
+                    &now,
+                    &CreationState::InProgress.name(),
+                ],
+            )
+            .await?;
+            fail_job(db, &job_id, &note, now).await
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! failure, the statement and the database's own reason; what callers show for it is decided by
 //! the API layer, never here.
 
+use crate::db::cause_of;
 use std::fmt;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -40,6 +41,20 @@ impl StoreError {
         matches!(self, StoreError::Conflict { .. })
     }
 
+    /// Whether the same operation may succeed when tried again: the connection failed, the
+    /// database was busy, locked, short of resources or restarting, a transaction lost a
+    /// serialization race. Everything else — a value the database refuses, a broken rule of the
+    /// schema (a [`StoreError::Conflict`] too), a stored value that cannot be read back — would
+    /// fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Conflict { .. } => false,
+            StoreError::Backend { source, .. } => {
+                cause_of(source.as_ref()).is_some_and(|c| c.transient)
+            }
+        }
+    }
+
     pub(crate) fn backend(operation: &'static str, source: impl Into<BoxError>) -> StoreError {
         StoreError::Backend {
             operation,
@@ -73,8 +88,11 @@ impl fmt::Display for StoreError {
                 if let Some(s) = statement {
                     write!(f, " at `{}`", headline(s))?;
                 }
+                if let Some(said) = cause_of(source.as_ref()).and_then(|c| c.said) {
+                    return write!(f, ": {said}");
+                }
                 // The whole chain: a driver's own message is often only "db error", with the
-                // database's reason one level down.
+                // reason one level down.
                 write!(f, ": {source}")?;
                 let mut cause = source.source();
                 while let Some(c) = cause {

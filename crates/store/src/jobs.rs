@@ -4,30 +4,40 @@
 use crate::db::{Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::org_structure::{FINISH_CLOSE, SET_STATUS};
-use crate::{Claim, Job, Store, StoreResult};
+use crate::{Claim, Job, JobRecord, Store, StoreResult};
 use iic_domain::job::JobKind;
 use iic_domain::names::Named;
-use iic_domain::organizations::{AccountStatus, ClosureState};
+use iic_domain::organizations::{AccountStatus, ClosureFailure, ClosureState};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JobState {
+pub enum JobState {
     Pending,
     Running,
     Done,
     /// Its work was gone when it ran (e.g. its request was deleted).
     Abandoned,
+    /// It kept failing, or failed in a way that would repeat, and was given up; its work
+    /// failed visibly with it.
+    Failed,
 }
 
 impl Named for JobState {
     const WHAT: &'static str = "job state";
-    const ALL: &'static [Self] = &[Self::Pending, Self::Running, Self::Done, Self::Abandoned];
+    const ALL: &'static [Self] = &[
+        Self::Pending,
+        Self::Running,
+        Self::Done,
+        Self::Abandoned,
+        Self::Failed,
+    ];
     fn name(self) -> &'static str {
         match self {
             Self::Pending => PENDING,
             Self::Running => "running",
             Self::Done => "done",
             Self::Abandoned => "abandoned",
+            Self::Failed => "failed",
         }
     }
 }
@@ -61,7 +71,18 @@ pub(crate) static FINISH: Sql = Sql::new(
 /// Ends the jobs named in $1 alike.
 pub(crate) static FINISH_ALL: Sql = Sql::new("UPDATE jobs SET state = $2, finished_at = $3, locked_by = NULL, locked_until = NULL WHERE id = ANY($1)");
 static RETRY: Sql = Sql::new(
-    "UPDATE jobs SET state = $3, run_after = $2, locked_by = NULL, locked_until = NULL WHERE id = $1",
+    "UPDATE jobs SET state = $3, run_after = $2, last_error = $4, locked_by = NULL, locked_until = NULL WHERE id = $1",
+);
+static FAIL: Sql = Sql::new(
+    "UPDATE jobs SET state = $2, finished_at = $3, last_error = $4, locked_by = NULL, locked_until = NULL WHERE id = $1",
+);
+static GET: Sql = Sql::new(
+    "SELECT id, kind, payload, attempts, run_after, created_at, state, last_error FROM jobs WHERE id = $1",
+);
+/// Puts a closing account back to active, if it is still closing ($3).
+static REOPEN: Sql = Sql::new("UPDATE accounts SET status = $2 WHERE id = $1 AND status = $3");
+static FAIL_CLOSE: Sql = Sql::new(
+    "UPDATE close_account_statuses SET failure_reason = $2, updated_at = $3 WHERE account_id = $1 AND state = $4",
 );
 /// Claims the oldest runnable jobs: pending and due ($6 = pending, $7 = $1), then running with
 /// an expired lease ($6 = running, compared with `locked_until`) — two indexed look-ups rather
@@ -90,6 +111,16 @@ impl FromRow for Job {
             attempts: r.get(3)?,
             run_after: r.get(4)?,
             created_at: r.get(5)?,
+        })
+    }
+}
+
+impl FromRow for JobRecord {
+    fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {
+        Ok(JobRecord {
+            job: Job::from_row(r)?,
+            state: r.named(6)?,
+            last_error: r.get(7)?,
         })
     }
 }
@@ -129,6 +160,18 @@ pub(crate) async fn finish_job(
     Ok(())
 }
 
+/// Ends a job as failed, keeping `note` (why) beside it.
+pub(crate) async fn fail_job(
+    db: &mut Db<'_>,
+    job_id: &str,
+    note: &str,
+    now: i64,
+) -> StoreResult<()> {
+    db.execute(&FAIL, &[&job_id, &JobState::Failed.name(), &now, &note])
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Claims up to `claim.limit` runnable jobs, oldest first: pending and due, then running
     /// with an expired lease. Each is leased to `claim.worker` until `now + lease_ms`.
@@ -165,15 +208,32 @@ impl Store {
         .await
     }
 
-    /// Puts a job back to be tried again at `run_after`.
-    pub async fn retry_job(&self, job_id: &str, run_after: i64) -> StoreResult<()> {
-        let id = job_id.to_string();
+    /// Puts a job back to be tried again at `run_after`; `note` says why its run failed.
+    pub async fn retry_job(&self, job_id: &str, run_after: i64, note: &str) -> StoreResult<()> {
+        let (id, note) = (job_id.to_string(), note.to_string());
         self.write_one("retry_job", async move |db| {
-            db.execute(&RETRY, &[&id, &run_after, &JobState::Pending.name()])
+            db.execute(&RETRY, &[&id, &run_after, &JobState::Pending.name(), &note])
                 .await?;
             Ok(())
         })
         .await
+    }
+
+    /// Ends a job as failed (`note` says why) when it stands for no work that could fail with
+    /// it, e.g. its payload cannot be read.
+    pub async fn fail_job(&self, job_id: &str, note: &str, now: i64) -> StoreResult<()> {
+        let (id, note) = (job_id.to_string(), note.to_string());
+        self.write_one("fail_job", async move |db| {
+            fail_job(db, &id, &note, now).await
+        })
+        .await
+    }
+
+    /// A job as it is stored, whatever its state.
+    pub async fn get_job(&self, job_id: &str) -> StoreResult<Option<JobRecord>> {
+        let id = job_id.to_string();
+        self.read("get_job", async move |db| db.query_opt(&GET, &[&id]).await)
+            .await
     }
 
     /// Finishes a job whose work is gone (e.g. its request was deleted).
@@ -200,6 +260,41 @@ impl Store {
             )
             .await?;
             finish_job(db, &job_id, JobEnd::Done, now).await
+        })
+        .await
+    }
+
+    /// Gives up the closure of the account named by the job: the account, still closing, is
+    /// active again (it may be closed again), its closure status keeps its state and shows
+    /// why it failed, and the job fails with `note`; in one transaction.
+    pub async fn give_up_account_closure(
+        &self,
+        job: &Job,
+        note: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (job_id, account_id, note) = (job.id.clone(), job.payload.clone(), note.to_string());
+        self.write("give_up_account_closure", async move |db| {
+            let (closing, pending) = (
+                AccountStatus::PendingClosure.name(),
+                ClosureState::PendingClosure.name(),
+            );
+            db.execute(
+                &REOPEN,
+                &[&account_id, &AccountStatus::Active.name(), &closing],
+            )
+            .await?;
+            db.execute(
+                &FAIL_CLOSE,
+                &[
+                    &account_id,
+                    &ClosureFailure::Internal.reason(),
+                    &now,
+                    &pending,
+                ],
+            )
+            .await?;
+            fail_job(db, &job_id, &note, now).await
         })
         .await
     }

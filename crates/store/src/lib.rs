@@ -32,6 +32,7 @@ pub use iic_domain::directory::user::User;
 pub use iic_domain::instance::Instance;
 pub use iic_domain::page::Page;
 pub use iic_domain::permission_set::PermissionSet;
+pub use jobs::JobState;
 pub use model::*;
 pub use schema::VERSION as SCHEMA_VERSION;
 

@@ -207,6 +207,14 @@ pub struct Job {
     pub created_at: i64,
 }
 
+/// A job as stored: where it is and why it last failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub job: Job,
+    pub state: crate::JobState,
+    pub last_error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrgOutcome {
     Done,

@@ -336,6 +336,8 @@ const MIGRATIONS: &[Migration] = &[
         "CREATE INDEX requests_instance_kind_status ON async_requests(instance_id, kind, status, seq);
          DROP INDEX requests_in_flight;",
     ),
+    // 9: why a job last failed, kept for operators beside its attempt count.
+    Migration::Same("ALTER TABLE jobs ADD COLUMN last_error TEXT;"),
 ];
 
 /// The schema version this code writes.

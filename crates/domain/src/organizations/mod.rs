@@ -4,7 +4,7 @@
 mod refusal;
 mod states;
 
-pub use refusal::{CreationFailure, Refusal};
+pub use refusal::{ClosureFailure, CreationFailure, Refusal};
 pub use states::{AccountStatus, ClosureState, CreationState, JoinMethod};
 
 use crate::ApiError;

@@ -83,6 +83,8 @@ impl From<Refusal> for crate::ApiError {
 pub enum CreationFailure {
     OrganizationGone,
     NameTaken,
+    /// Its job kept failing and was given up.
+    Internal,
 }
 
 impl CreationFailure {
@@ -90,6 +92,26 @@ impl CreationFailure {
         match self {
             CreationFailure::OrganizationGone => "the organization no longer exists",
             CreationFailure::NameTaken => "an account with this name already exists",
+            CreationFailure::Internal => {
+                "the account could not be created because of an internal error"
+            }
+        }
+    }
+}
+
+/// Why an account closure failed; the text is its `failure_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosureFailure {
+    /// Its job kept failing and was given up; the account is active again.
+    Internal,
+}
+
+impl ClosureFailure {
+    pub fn reason(self) -> &'static str {
+        match self {
+            ClosureFailure::Internal => {
+                "the account could not be closed because of an internal error; it remains active"
+            }
         }
     }
 }

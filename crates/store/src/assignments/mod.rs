@@ -19,6 +19,7 @@ macro_rules! provisioned_columns {
 }
 
 mod apply;
+mod give_up;
 mod in_flight;
 mod submission;
 

@@ -4,11 +4,13 @@
 //! on PostgreSQL it awaits the driver. What differs between the two is decided here and in the
 //! two plumbing modules, and listed in docs/development.md.
 
+mod cause;
 mod postgres;
 mod sql;
 mod sqlite;
 mod value;
 
+pub(crate) use cause::cause_of;
 pub(crate) use sql::Sql;
 pub(crate) use value::{FromRow, Param, Row, TextList};
 

@@ -61,7 +61,7 @@ impl PgPool {
         self.pool
             .get()
             .await
-            .map_err(|e| StoreError::backend(operation, format!("connection pool: {e}")))
+            .map_err(|e| StoreError::backend(operation, e))
     }
 
     /// Runs a read on a pooled connection, outside a transaction.

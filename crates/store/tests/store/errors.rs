@@ -26,6 +26,7 @@ async fn a_refused_write_names_the_operation_and_the_rule(store: SharedStore) {
     };
     assert_eq!(*operation, "insert_credential");
     assert!(!rule.is_empty());
+    assert!(!e.is_transient());
     assert!(e
         .to_string()
         .starts_with("store operation insert_credential: refused by "));
@@ -124,6 +125,10 @@ fn assert_unreadable_profile(e: &StoreError) {
     assert!(statement.is_some_and(|s| s.starts_with("SELECT seq, user_id")));
     assert!(e.source().is_some());
     assert!(e.to_string().contains("stored JSON"), "{e}");
+    assert!(
+        !e.is_transient(),
+        "a stored value that does not read back stays unreadable"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +169,19 @@ async fn postgres_failure_names_operation_statement_and_the_databases_reason() {
             .await
             .expect_err("NUL");
         assert_eq!(e.operation(), "create_user");
-        assert!(e.to_string().contains("0x00"), "{e}");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("store operation create_user failed at `SELECT 1 FROM users "),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with(": SQLSTATE 22021: invalid byte sequence for encoding \"UTF8\": 0x00"),
+            "{shown}"
+        );
+        assert!(
+            !e.is_transient(),
+            "a value PostgreSQL refuses is refused again"
+        );
         let u = user(&sid, "broken");
         store.create_user(&u, 10).await.expect("create");
         admin

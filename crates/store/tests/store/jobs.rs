@@ -243,7 +243,10 @@ async fn jobs_are_claimed_once_under_leases(store: SharedStore) {
         .finish_account_closure(&taken_over, 70_000)
         .await
         .expect("finish");
-    store.retry_job(&not_yet.id, 0).await.expect("retry");
+    store
+        .retry_job(&not_yet.id, 0, "SQLSTATE 40001: could not serialize access")
+        .await
+        .expect("retry");
     assert_eq!(
         claim_one(&store, "w9", 70_001, 1_000).await.map(|j| j.id),
         Some(not_yet.id.clone())

@@ -23,6 +23,7 @@ mod common;
 mod directory;
 mod errors;
 mod instances;
+mod job_failures;
 mod jobs;
 mod org_structure;
 mod organizations;
