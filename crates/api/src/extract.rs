@@ -113,15 +113,14 @@ fn path_rejection(r: &PathRejection) -> String {
 }
 
 /// The decoded query parameters of a request.
+#[derive(Clone)]
 pub struct QueryParams(Vec<(String, String)>);
 
-impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
-    type Rejection = Failure;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
-        let raw = parts.uri.query().unwrap_or("");
-        let service = service(parts);
-        let pairs = iic_domain::signing::query_pairs(raw)
+impl QueryParams {
+    /// Decodes a raw query string; every name and value must be UTF-8 free of control
+    /// characters (values may hold whitespace).
+    pub fn parse(raw: &str) -> Result<QueryParams, ApiError> {
+        iic_domain::signing::query_pairs(raw)
             .into_iter()
             .map(|(k, v)| {
                 let k = String::from_utf8(k)
@@ -134,8 +133,21 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
                 Ok((k, v))
             })
             .collect::<Result<Vec<_>, ApiError>>()
-            .map_err(|e| service.adopt(e))?;
-        Ok(QueryParams(pairs))
+            .map(QueryParams)
+    }
+}
+
+/// Every routed operation checks its whole query before the handler runs (see
+/// `operation::admit`), whether the handler reads it or not, and leaves it here.
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        if let Some(parsed) = parts.extensions.get::<QueryParams>() {
+            return Ok(parsed.clone());
+        }
+        let service = service(parts);
+        QueryParams::parse(parts.uri.query().unwrap_or("")).map_err(|e| Failure(service.adopt(e)))
     }
 }
 

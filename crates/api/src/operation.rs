@@ -8,6 +8,7 @@
 use crate::auth;
 use crate::body::{self, BodyRead};
 use crate::envelope::{Failure, RawBody};
+use crate::extract::QueryParams;
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::handler::Handler;
@@ -256,11 +257,12 @@ where
             let op = self.operation;
             let (mut parts, incoming) = req.into_parts();
             let admitted = admit(&state, &op, &parts, incoming).await;
-            let (caller, read) = match admitted {
+            let (caller, read, query) = match admitted {
                 Ok(ok) => ok,
                 Err(e) => return answer(&op, e),
             };
             parts.extensions.insert(caller.clone());
+            parts.extensions.insert(query);
             parts.extensions.insert(Arc::clone(&op));
             let BodyRead { bytes, permit } = read;
             parts.extensions.insert(RawBody(bytes));
@@ -286,7 +288,7 @@ async fn admit(
     op: &Operation,
     parts: &axum::http::request::Parts,
     incoming: axum::body::Body,
-) -> Result<(crate::caller::Caller, BodyRead), ApiError> {
+) -> Result<(crate::caller::Caller, BodyRead, QueryParams), ApiError> {
     let head = auth::check_head(state, parts).await?;
     let declared = body::declared_length(&parts.headers);
     let has_body = declared != Some(0) && !body::is_empty(&incoming);
@@ -297,7 +299,11 @@ async fn admit(
         .await
         .map_err(|e| op.service.adopt(e))?;
     let caller = auth::verify(head, parts, &read.bytes)?;
-    Ok((caller, read))
+    // Checked whether or not the handler reads it: no parameter with a control character
+    // reaches an operation, even one it ignores.
+    let query =
+        QueryParams::parse(parts.uri.query().unwrap_or("")).map_err(|e| op.service.adopt(e))?;
+    Ok((caller, read, query))
 }
 
 /// A body must say it is JSON, so that its hash is always computed here: a body of another type

@@ -112,6 +112,17 @@ async fn connection(
     connections: Arc<Connections>,
     mut stop: watch::Receiver<bool>,
 ) {
+    // Until its first bytes arrive a connection costs its socket and this task: a flood of
+    // silent connections sets up no HTTP state, and one pushed out for room just ends here.
+    let first_bytes = tokio::select! {
+        ready = stream.readable() => ready.is_ok(),
+        () = slot.closing() => false,
+        _ = stopping(&mut stop) => false,
+    };
+    if !first_bytes {
+        connections.release(&slot);
+        return;
+    }
     let watch = Arc::new(Mutex::new(ResponseWatch::default()));
     let io = TokioIo::new(ConnectionIo::new(
         stream,
