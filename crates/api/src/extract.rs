@@ -85,27 +85,32 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
-        let service = service(parts);
+        let op = parts.extensions.get::<Arc<Operation>>().cloned();
+        let service = op.as_ref().map_or(Service::IdentityCenter, |op| op.service);
+        let named = |name: &str| match &op {
+            Some(op) => op.path_name(name).to_string(),
+            None => name.to_string(),
+        };
         let value = axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
-            .map_err(|r| Failure(service.bad_request(path_rejection(&r))))?;
+            .map_err(|r| Failure(service.bad_request(path_rejection(&r, named))))?;
         if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
             for (name, v) in &raw {
-                text::check(name, v, Whitespace::Refused).map_err(|e| service.adopt(e))?;
+                text::check(&named(name), v, Whitespace::Refused).map_err(|e| service.adopt(e))?;
             }
         }
         Ok(Path(value.0))
     }
 }
 
-fn path_rejection(r: &PathRejection) -> String {
+fn path_rejection(r: &PathRejection, named: impl Fn(&str) -> String) -> String {
     use axum::extract::path::ErrorKind;
     match r {
         PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
             ErrorKind::InvalidUtf8InPathParam { key } => {
-                format!("{key} must be UTF-8 text (percent-encoded UTF-8)")
+                format!("{} must be UTF-8 text (percent-encoded UTF-8)", named(key))
             }
-            ErrorKind::ParseErrorAtKey { key, .. } => format!("{key} is not valid"),
+            ErrorKind::ParseErrorAtKey { key, .. } => format!("{} is not valid", named(key)),
             kind => format!("a path parameter is not valid: {kind}"),
         },
         other => format!("the path parameters could not be read: {other}"),

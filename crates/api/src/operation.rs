@@ -118,6 +118,19 @@ pub struct Operation {
     pub body: BodyKind,
     /// The largest body accepted, in bytes.
     pub body_limit: usize,
+    /// Path parameters the catalogue names otherwise than the route must: `(route, catalogue)`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub path_names: &'static [(&'static str, &'static str)],
+}
+
+impl Operation {
+    /// The catalogue's name of the route's path parameter `name`, for messages.
+    pub fn path_name<'a>(&self, name: &'a str) -> &'a str {
+        self.path_names
+            .iter()
+            .find(|(route, _)| *route == name)
+            .map_or(name, |(_, catalogue)| catalogue)
+    }
 }
 
 /// An operation being declared: `Op::post(name, path)`, its body rule defaulting from the method.
@@ -127,6 +140,7 @@ pub struct Op {
     path: &'static str,
     body: BodyKind,
     body_limit: usize,
+    path_names: &'static [(&'static str, &'static str)],
 }
 
 impl Op {
@@ -141,6 +155,7 @@ impl Op {
             path,
             body,
             body_limit,
+            path_names: &[],
         }
     }
 
@@ -169,6 +184,15 @@ impl Op {
         Op {
             body: BodyKind::None,
             body_limit: NO_BODY,
+            ..self
+        }
+    }
+
+    /// Where a route shares its place with others and so must name a path parameter as they do
+    /// (`{instance_id}`), the catalogue's name for it: `(route, catalogue)` pairs.
+    pub fn path_names(self, names: &'static [(&'static str, &'static str)]) -> Op {
+        Op {
+            path_names: names,
             ..self
         }
     }
@@ -211,6 +235,7 @@ impl Routes {
             path: op.path,
             body: op.body,
             body_limit: op.body_limit,
+            path_names: op.path_names,
         });
         let endpoint = Endpoint {
             operation: Arc::clone(&operation),

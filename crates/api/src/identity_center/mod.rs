@@ -11,6 +11,10 @@ mod tags;
 
 use crate::operation::{Op, Routes, Service, DOCUMENT_BODY};
 
+/// The tag routes share the instance routes' first place, which the catalogue calls
+/// `resource_type` there.
+const TAG_PATH_NAMES: &[(&str, &str)] = &[("instance_id", "resource_type")];
+
 pub fn routes() -> Routes {
     Routes::new(Service::IdentityCenter)
         .add(
@@ -110,15 +114,15 @@ pub fn routes() -> Routes {
             set_policies::delete_custom_role,
         )
         .add(
-            Op::post("CreateTagResource", "/v1/instances/{instance_id}/{resource_id}/tags/create").body_limit(DOCUMENT_BODY),
+            Op::post("CreateTagResource", "/v1/instances/{instance_id}/{resource_id}/tags/create").body_limit(DOCUMENT_BODY).path_names(TAG_PATH_NAMES),
             tags::create,
         )
         .add(
-            Op::post("DeleteTagResource", "/v1/instances/{instance_id}/{resource_id}/tags/delete").body_limit(DOCUMENT_BODY),
+            Op::post("DeleteTagResource", "/v1/instances/{instance_id}/{resource_id}/tags/delete").body_limit(DOCUMENT_BODY).path_names(TAG_PATH_NAMES),
             tags::delete,
         )
         .add(
-            Op::get("ListTagResources", "/v1/instances/{instance_id}/{resource_id}/tags"),
+            Op::get("ListTagResources", "/v1/instances/{instance_id}/{resource_id}/tags").path_names(TAG_PATH_NAMES),
             tags::list,
         )
         .add(
