@@ -16,7 +16,9 @@ pub mod page;
 pub mod permission_set;
 pub mod policy;
 pub mod retry;
+pub mod session;
 pub mod signing;
+pub mod sso_configuration;
 pub mod text;
 pub mod validate;
 
