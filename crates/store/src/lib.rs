@@ -24,6 +24,8 @@ mod model;
 mod org_structure;
 mod permission_sets;
 mod schema;
+mod sessions;
+mod sso_configurations;
 
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
@@ -32,6 +34,8 @@ pub use iic_domain::directory::user::User;
 pub use iic_domain::instance::Instance;
 pub use iic_domain::page::Page;
 pub use iic_domain::permission_set::PermissionSet;
+pub use iic_domain::session::Session;
+pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
 pub use model::*;
 pub use schema::VERSION as SCHEMA_VERSION;

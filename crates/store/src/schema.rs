@@ -338,6 +338,32 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 9: why a job last failed, kept for operators beside its attempt count.
     Migration::Same("ALTER TABLE jobs ADD COLUMN last_error TEXT;"),
+    // 10: reserved for the OIDC tables (issue 10, written on another branch); until that
+    // branch is merged it does nothing. Migration 11 does not depend on it.
+    Migration::Same(""),
+    // 11: browser sign-in sessions (only the SHA-256 of a cookie's secret is kept) and the SSO
+    // configuration of instances that set one. A user's sessions are ended, not deleted, when
+    // the user is disabled or deleted; the sweep removes ended and expired rows.
+    Migration::Same(
+        "CREATE TABLE sessions (
+             seq {seq},
+             session_id TEXT NOT NULL UNIQUE,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL,
+             secret_sha256 {bytes} NOT NULL,
+             created_at {int} NOT NULL,
+             not_valid_after {int} NOT NULL,
+             ip_address TEXT,
+             user_agent TEXT,
+             ended_at {int});
+         CREATE INDEX sessions_user_seq ON sessions(identity_store_id, user_id, seq);
+         CREATE INDEX sessions_not_valid_after ON sessions(not_valid_after);
+         CREATE INDEX sessions_ended_at ON sessions(ended_at);
+         CREATE TABLE sso_configurations (
+             instance_id TEXT PRIMARY KEY REFERENCES instances(instance_id) ON DELETE CASCADE,
+             configuration TEXT NOT NULL,
+             updated_at {int} NOT NULL);",
+    ),
 ];
 
 /// The schema version this code writes.

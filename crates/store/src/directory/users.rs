@@ -2,8 +2,9 @@
 
 use super::principals::{self, NewRow, Principals};
 use super::to_json;
-use crate::db::{FromRow, Row, Sql, TextList};
+use crate::db::{Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
+use crate::sessions::{self, Ending};
 use crate::{CreateOutcome, Page, PrincipalKey, Store, StoreResult, UpdateOutcome, User};
 
 macro_rules! user_columns {
@@ -177,42 +178,71 @@ impl Store {
         .await
     }
 
-    /// Replaces the stored user (matched by store and id) with `user`.
+    /// Replaces the stored user (matched by store and id) with `user`. A disabled user's
+    /// sessions are ended in the same transaction.
     pub async fn update_user(&self, user: &User) -> StoreResult<UpdateOutcome> {
         const OP: &str = "update_user";
         let u = user.clone();
         let (profile, external) = (to_json(OP, &u.profile)?, to_json(OP, &u.external_ids)?);
-        self.write_one(OP, async move |db| {
-            let name = u.profile.user_name.to_lowercase();
-            principals::update(
-                db,
-                &UPDATE,
-                &[
-                    &u.identity_store_id,
-                    &u.user_id,
-                    &name,
-                    &u.profile.primary_email_lower(),
-                    &profile,
-                    &external,
-                    &u.enabled,
-                    &u.email_verified,
-                    &u.password_hash,
-                    &u.password_reset_email_owed,
-                    &u.updated_at,
-                    &u.updated_by,
-                ],
-            )
+        if u.enabled {
+            self.write_one(OP, async move |db| save(db, &u, &profile, &external).await)
+                .await
+        } else {
+            self.write(OP, async move |db| {
+                let outcome = save(db, &u, &profile, &external).await?;
+                if outcome == UpdateOutcome::Updated {
+                    let now = iic_domain::clock::now_millis();
+                    sessions::end(db, &u.identity_store_id, &u.user_id, Ending::All, now).await?;
+                } else {
+                    db.discard();
+                }
+                Ok(outcome)
+            })
             .await
-        })
-        .await
+        }
     }
 
-    /// Deletes the user, its memberships, external ids and assignments in one transaction.
+    /// Deletes the user, its memberships, external ids and assignments, and ends its sessions,
+    /// in one transaction.
     pub async fn delete_user(&self, identity_store_id: &str, user_id: &str) -> StoreResult<bool> {
         let (store, id) = (identity_store_id.to_string(), user_id.to_string());
         self.write("delete_user", async move |db| {
-            principals::delete(db, &USERS, &store, &id).await
+            let deleted = principals::delete(db, &USERS, &store, &id).await?;
+            if deleted {
+                let now = iic_domain::clock::now_millis();
+                sessions::end(db, &store, &id, Ending::All, now).await?;
+            }
+            Ok(deleted)
         })
         .await
     }
+}
+
+/// Writes `u` over the stored user.
+async fn save(
+    db: &mut Db<'_>,
+    u: &User,
+    profile: &str,
+    external: &str,
+) -> StoreResult<UpdateOutcome> {
+    let name = u.profile.user_name.to_lowercase();
+    principals::update(
+        db,
+        &UPDATE,
+        &[
+            &u.identity_store_id,
+            &u.user_id,
+            &name,
+            &u.profile.primary_email_lower(),
+            &profile,
+            &external,
+            &u.enabled,
+            &u.email_verified,
+            &u.password_hash,
+            &u.password_reset_email_owed,
+            &u.updated_at,
+            &u.updated_by,
+        ],
+    )
+    .await
 }

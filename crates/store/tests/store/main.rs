@@ -28,6 +28,7 @@ mod jobs;
 mod org_structure;
 mod organizations;
 mod permission_sets;
+mod sessions;
 mod upgrade;
 
 use iic_store::SharedStore;
