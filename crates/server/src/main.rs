@@ -12,6 +12,7 @@ mod keys;
 mod log_writer;
 mod response_watch;
 mod serve;
+mod session_sweep;
 mod worker;
 
 use clap::{Parser, Subcommand};
