@@ -108,7 +108,12 @@ async fn sessions_are_found_by_cookie_listed_and_ended(store: SharedStore) {
     );
     assert_eq!(
         store
-            .end_sessions(&sid, &alice.user_id, &[a1.session.session_id.clone()], now)
+            .end_sessions(
+                &sid,
+                &alice.user_id,
+                std::slice::from_ref(&a1.session.session_id),
+                now
+            )
             .await
             .expect("again"),
         Vec::<String>::new(),
@@ -227,7 +232,7 @@ async fn sweeping_removes_ended_and_expired_sessions(store: SharedStore) {
         .end_sessions(
             &sid,
             &alice.user_id,
-            &[ended.session.session_id.clone()],
+            std::slice::from_ref(&ended.session.session_id),
             now,
         )
         .await
@@ -257,8 +262,10 @@ async fn sso_configuration_round_trip(store: SharedStore) {
         store.sso_configuration(&i.instance_id).await.expect("get"),
         None
     );
-    let mut c = SsoConfiguration::default();
-    c.mfa_mode = "ALWAYS_ON".into();
+    let mut c = SsoConfiguration {
+        mfa_mode: "ALWAYS_ON".into(),
+        ..Default::default()
+    };
     c.session_configuration.max_authentication_age = "P1DT12H".into();
     assert!(store
         .put_sso_configuration(&i.instance_id, &c, 1)
