@@ -7,6 +7,7 @@ mod provisioning;
 mod regions;
 mod service;
 mod set_policies;
+mod sso_configuration;
 mod tags;
 
 use crate::operation::{Op, Routes, Service, DOCUMENT_BODY};
@@ -40,6 +41,14 @@ pub fn routes() -> Routes {
         .add(
             Op::get("ListIdentityStoreAssociation", "/v1/instances/{instance_id}/identity-store-associations"),
             instances::identity_store_associations,
+        )
+        .add(
+            Op::get("GetSsoConfiguration", "/v1/instances/{instance_id}/sso-configuration"),
+            sso_configuration::get,
+        )
+        .add(
+            Op::post("UpdateSsoConfiguration", "/v1/instances/{instance_id}/sso-configuration"),
+            sso_configuration::update,
         )
         .add(
             Op::post("CreatePermissionSet", "/v1/instances/{instance_id}/permission-sets").body_limit(DOCUMENT_BODY),

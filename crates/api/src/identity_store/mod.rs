@@ -1,9 +1,10 @@
 //! The identity store API (`BasicCredentials`, `X-Project-Id`): users, groups, memberships,
-//! password policy and summary.
+//! password policy and summary, sign-in sessions.
 
 mod groups;
 mod memberships;
 mod policy;
+mod sessions;
 mod users;
 
 use crate::authorize::administered_organization;
@@ -59,6 +60,14 @@ pub fn routes() -> Routes {
         .add(
             Op::post("VerifyEmail", "/v1/identity-stores/{identity_store_id}/users/{user_id}/verify-email").no_body(),
             users::verify_email,
+        )
+        .add(
+            Op::get("ListSessions", "/v1/identity-stores/{identity_store_id}/users/{user_id}/sessions"),
+            sessions::list,
+        )
+        .add(
+            Op::post("BatchDeleteSessions", "/v1/identity-stores/{identity_store_id}/users/{user_id}/sessions/batch-delete"),
+            sessions::batch_delete,
         )
         .add(
             Op::post("CreateGroup", "/v1/identity-stores/{identity_store_id}/groups"),

@@ -59,7 +59,7 @@ fn user_not_found(user_id: &str) -> Failure {
     ApiError::not_found(format!("user {user_id}")).into()
 }
 
-async fn existing_user(
+pub(super) async fn existing_user(
     state: &AppState,
     store: &IdentityStoreInfo,
     user_id: &str,
