@@ -21,6 +21,7 @@ mod instances;
 mod jobs;
 mod meta;
 mod model;
+mod oidc;
 mod org_structure;
 mod permission_sets;
 mod schema;
@@ -34,6 +35,9 @@ pub use iic_domain::page::Page;
 pub use iic_domain::permission_set::PermissionSet;
 pub use jobs::JobState;
 pub use model::*;
+pub use oidc::{
+    DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep, OidcToken, PollOutcome,
+};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 use db::{Backend, Db, Dialect, Statements};
