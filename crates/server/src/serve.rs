@@ -24,6 +24,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         async_delay_ms: config.async_delay_ms,
         body_budget_bytes: config.body_budget_bytes,
         body_idle_timeout: config.body_idle_timeout,
+        oidc: config.oidc.clone(),
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();
