@@ -85,6 +85,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let worker_count = config.workers.unwrap_or(default_workers);
     let mut workers = crate::worker::spawn(state.clone(), worker_count);
     workers.push(tokio::spawn(watch_revocations(state.clone())));
+    workers.push(tokio::spawn(crate::oidc_sweep::run(state.clone())));
     crate::http_server::serve(
         listener,
         iic_api::router(state),
