@@ -74,7 +74,7 @@ async fn register(app: &axum::Router) -> (String, String) {
     assert_eq!(info["token_endpoint"], format!("{PUBLIC}/v1/tokens"));
     assert!(
         info["client_secret_expires_at"].as_i64().unwrap()
-            > info["client_id_issued_at"].as_i64().unwrap()
+            >= info["client_id_issued_at"].as_i64().unwrap()
     );
     (
         info["client_id"].as_str().unwrap().to_string(),
@@ -219,6 +219,10 @@ async fn client_and_request_errors_carry_oauth_codes() {
     assert_eq!(oauth_error(&b), "invalid_client");
     let (_, b) = token(&app, device_poll(&id, &secret, "abc")).await;
     assert_eq!(oauth_error(&b), "invalid_grant");
+    let mut scoped = device_poll(&id, &secret, "abc");
+    scoped["scopes"] = json!(["openid", "admin"]);
+    let (_, b) = token(&app, scoped).await;
+    assert_eq!(oauth_error(&b), "invalid_scope");
     let (_, b) = token(
         &app,
         json!({"client_id": id, "client_secret": secret, "grant_type": "password"}),
@@ -341,4 +345,18 @@ async fn an_expired_device_code_says_so() {
     assert_eq!(swept.device_grants, 1);
     let (_, b) = token(&app, device_poll(&id, &secret, &code)).await;
     assert_eq!(oauth_error(&b), "invalid_grant", "forgotten");
+}
+
+#[tokio::test]
+async fn an_expired_client_is_an_invalid_client() {
+    let (_f, app) = oidc_fixture(OidcSettings {
+        client_ttl_secs: 0,
+        ..settings()
+    })
+    .await;
+    let (id, secret) = register(&app).await;
+    let (_, b) = start(&app, &id, &secret, &format!("{PUBLIC}/start/corp")).await;
+    assert_eq!(oauth_error(&b), "invalid_client");
+    let (_, b) = token(&app, device_poll(&id, &secret, "abc")).await;
+    assert_eq!(oauth_error(&b), "invalid_client");
 }

@@ -64,6 +64,15 @@ pub async fn create(
     validate(&body).map_err(OidcFailure::invalid_request)?;
     let now = iic_domain::clock::now_millis();
     let client = authenticate(&state, &body.client_id, &body.client_secret, now).await?;
+    // Tokens carry the scopes the client registered; a request may name only those.
+    if body
+        .scopes
+        .iter()
+        .flatten()
+        .any(|s| !client.scopes.contains(s))
+    {
+        return Err(OidcFailure::oauth(OAuthError::InvalidScope));
+    }
     let required = |field: &str, v: Option<String>| {
         v.ok_or_else(|| {
             OidcFailure::invalid_request(ApiError::bad_request(format!(
