@@ -360,3 +360,43 @@ async fn an_expired_client_is_an_invalid_client() {
     let (_, b) = token(&app, device_poll(&id, &secret, "abc")).await;
     assert_eq!(oauth_error(&b), "invalid_client");
 }
+
+#[tokio::test]
+async fn an_authorization_code_is_redeemed_with_its_pkce_verifier() {
+    let (f, app) = oidc_fixture(settings()).await;
+    let (id, secret) = register(&app).await;
+    let code = iic_domain::oidc::new_secret();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    f.state
+        .store
+        .create_auth_code(&iic_store::AuthCode {
+            code_sha256: iic_domain::oidc::hash_secret(&code),
+            client_id: id.clone(),
+            redirect_uri: "http://127.0.0.1:9999/cb".into(),
+            code_challenge: Some(iic_domain::oidc::pkce::s256_challenge(verifier)),
+            instance_id: "ins-0123456789abcdef".into(),
+            identity_store_id: STORE_ID.into(),
+            user_id: "user-1".into(),
+            session_id: "session-1".into(),
+            scopes: vec!["openid".into()],
+            expires_at: iic_domain::clock::now_millis() + 60_000,
+        })
+        .await
+        .expect("code");
+    let body = |v: &str| {
+        json!({"client_id": id, "client_secret": secret, "grant_type": "authorization_code",
+               "code": code, "redirect_uri": "http://127.0.0.1:9999/cb", "code_verifier": v})
+    };
+    let (s, b) = token(&app, body("x")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(oauth_error(&b), "invalid_request");
+    assert!(
+        b["error_msg"].as_str().unwrap().contains("code_verifier"),
+        "{b}"
+    );
+    let (s, b) = token(&app, body(verifier)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b["token_info"]["refresh_token"].as_str().is_some());
+    let (_, b) = token(&app, body(verifier)).await;
+    assert_eq!(oauth_error(&b), "invalid_grant", "single use");
+}

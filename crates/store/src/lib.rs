@@ -36,7 +36,8 @@ pub use iic_domain::permission_set::PermissionSet;
 pub use jobs::JobState;
 pub use model::*;
 pub use oidc::{
-    DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep, OidcToken, PollOutcome,
+    AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,
+    OidcToken, PollOutcome,
 };
 pub use schema::VERSION as SCHEMA_VERSION;
 

@@ -338,7 +338,7 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 9: why a job last failed, kept for operators beside its attempt count.
     Migration::Same("ALTER TABLE jobs ADD COLUMN last_error TEXT;"),
-    // 10: OIDC clients, device grants and tokens; secrets, codes and tokens kept as SHA-256
+    // 10: OIDC clients, device grants, authorization codes and tokens; secrets, codes and tokens kept as SHA-256
     // hashes. A token names its session by id only (sessions are another area's table).
     Migration::Same(
         "CREATE TABLE oidc_clients (
@@ -382,7 +382,21 @@ const MIGRATIONS: &[Migration] = &[
              revoked_at {int},
              created_at {int} NOT NULL);
          CREATE INDEX oidc_tokens_session ON oidc_tokens(session_id);
-         CREATE INDEX oidc_tokens_expiry ON oidc_tokens(access_expires_at);",
+         CREATE INDEX oidc_tokens_expiry ON oidc_tokens(access_expires_at);
+         CREATE TABLE oidc_auth_codes (
+             code_sha256 TEXT PRIMARY KEY,
+             client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+             redirect_uri TEXT NOT NULL,
+             code_challenge TEXT,
+             instance_id TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL,
+             user_id TEXT NOT NULL,
+             session_id TEXT NOT NULL,
+             scopes TEXT NOT NULL,
+             expires_at {int} NOT NULL,
+             redeemed_at {int});
+         CREATE INDEX oidc_auth_codes_client ON oidc_auth_codes(client_id);
+         CREATE INDEX oidc_auth_codes_expiry ON oidc_auth_codes(expires_at);",
     ),
 ];
 

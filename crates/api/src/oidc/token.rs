@@ -1,4 +1,5 @@
-//! CreateToken: the device-code grant (poll until approved, then redeem once) and the refresh
+//! CreateToken: the device-code grant (poll until approved, then redeem once), the
+//! authorization-code grant (with PKCE; codes come from the sign-in pages) and the refresh
 //! grant. Every failure carries the OAuth `error` beside the envelope.
 
 use super::{authenticate, fail, OidcFailure};
@@ -9,7 +10,7 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use iic_domain::oidc::{self, fields, OAuthError};
 use iic_domain::ApiError;
-use iic_store::{NewTokens, OidcToken, PollOutcome};
+use iic_store::{CodeRedemption, NewTokens, OidcToken, PollOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,6 +30,9 @@ pub struct TokenBody {
     refresh_token: Option<String>,
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    /// PKCE (RFC 7636): not in the catalogue's model, accepted for clients that send it.
+    #[serde(default)]
+    code_verifier: Option<String>,
 }
 
 /// The longest code or token accepted. The catalogue bounds `refresh_token` at 16 characters,
@@ -52,6 +56,16 @@ fn validate(b: &TokenBody) -> Result<(), ApiError> {
     }
     for s in b.scopes.iter().flatten() {
         fields::scope("scopes", s)?;
+    }
+    if let Some(v) = &b.code_verifier {
+        let shaped = (43..=128).contains(&v.len())
+            && v.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~'));
+        if !shaped {
+            return Err(ApiError::bad_request(
+                "code_verifier must be 43 to 128 letters, digits, '-', '.', '_' or '~'",
+            ));
+        }
     }
     Ok(())
 }
@@ -108,8 +122,20 @@ pub async fn create(
                 None => PollOutcome::Refused(OAuthError::InvalidGrant),
             }
         }
-        // The authorization-code grant needs the sign-in pages that issue codes; until they
-        // exist it is refused as unsupported (docs/decisions.md, OIDC).
+        oidc::AUTHORIZATION_CODE_GRANT => {
+            let code = required("code", body.code.clone())?;
+            let redemption = CodeRedemption {
+                code_sha256: oidc::hash_secret(&code),
+                client_id: client.client_id.clone(),
+                redirect_uri: body.redirect_uri.clone(),
+                code_verifier: body.code_verifier.clone(),
+            };
+            state
+                .store
+                .redeem_auth_code(&redemption, now, &tokens)
+                .await
+                .map_err(fail)?
+        }
         _ => PollOutcome::Refused(OAuthError::UnsupportedGrantType),
     };
     match outcome {

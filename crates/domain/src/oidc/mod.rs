@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod fields;
 pub mod grant;
+pub mod pkce;
 
 pub use codes::{hash_secret, new_client_id, new_secret, new_user_code, normalize_user_code};
 pub use codes::{secret_matches, show_user_code};

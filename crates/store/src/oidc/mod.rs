@@ -3,6 +3,7 @@
 //! another area's, so a token names its session by id only.
 
 mod clients;
+mod codes;
 mod devices;
 mod tokens;
 
@@ -76,10 +77,35 @@ pub struct OidcToken {
     pub created_at: i64,
 }
 
-/// What polling a device code came to.
+/// An authorization code, issued by the sign-in pages to a redirect URI. Times are Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode {
+    pub code_sha256: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The PKCE `S256` challenge, when the client sent one.
+    pub code_challenge: Option<String>,
+    pub instance_id: String,
+    pub identity_store_id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub scopes: Vec<String>,
+    pub expires_at: i64,
+}
+
+/// What a client presents to redeem an authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRedemption {
+    pub code_sha256: String,
+    pub client_id: String,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+}
+
+/// What polling a device code (or redeeming a code) came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PollOutcome {
-    /// No grant has this device code (never issued, or swept).
+    /// No grant has this device code, or no code is this one (never issued, or swept).
     Unknown,
     Refused(OAuthError),
     /// Approved and now redeemed: these tokens were issued, once.
@@ -92,4 +118,5 @@ pub struct OidcSweep {
     pub clients: u64,
     pub device_grants: u64,
     pub tokens: u64,
+    pub auth_codes: u64,
 }

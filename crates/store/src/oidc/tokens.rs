@@ -43,9 +43,11 @@ static SWEEP_TOKENS: Sql = Sql::new(
        AND (refresh_expires_at <= $1 OR refresh_sha256 IS NULL)",
 );
 static SWEEP_GRANTS: Sql = Sql::new("DELETE FROM oidc_device_grants WHERE forget_at <= $1");
+static SWEEP_CODES: Sql = Sql::new("DELETE FROM oidc_auth_codes WHERE expires_at <= $1");
 static SWEEP_CLIENTS: Sql = Sql::new(
     "DELETE FROM oidc_clients WHERE expires_at <= $1
-       AND NOT EXISTS (SELECT 1 FROM oidc_device_grants g WHERE g.client_id = oidc_clients.client_id)",
+       AND NOT EXISTS (SELECT 1 FROM oidc_device_grants g WHERE g.client_id = oidc_clients.client_id)
+       AND NOT EXISTS (SELECT 1 FROM oidc_auth_codes c WHERE c.client_id = oidc_clients.client_id)",
 );
 
 impl FromRow for OidcToken {
@@ -166,16 +168,19 @@ impl Store {
     }
 
     /// Forgets what can no longer answer anything: tokens whose access and refresh lives are
-    /// over, grants past their `forget_at`, expired clients without grants.
+    /// over, grants past their `forget_at`, expired authorization codes, expired clients without grants
+    /// or codes.
     pub async fn sweep_oidc(&self, now: i64) -> StoreResult<OidcSweep> {
         self.write("sweep_oidc", async move |db| {
             let tokens = db.execute(&SWEEP_TOKENS, &[&now]).await?;
             let device_grants = db.execute(&SWEEP_GRANTS, &[&now]).await?;
+            let auth_codes = db.execute(&SWEEP_CODES, &[&now]).await?;
             let clients = db.execute(&SWEEP_CLIENTS, &[&now]).await?;
             Ok(OidcSweep {
                 clients,
                 device_grants,
                 tokens,
+                auth_codes,
             })
         })
         .await

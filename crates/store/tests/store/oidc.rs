@@ -10,6 +10,7 @@ suite!(
     concurrent_polls_redeem_an_approved_grant_once,
     refresh_spends_the_refresh_token_and_keeps_access_tokens,
     revoking_by_session_and_sweeping,
+    authorization_codes_are_redeemed_once_with_pkce,
 );
 
 const T0: i64 = 1_700_000_000_000;
@@ -327,7 +328,8 @@ async fn revoking_by_session_and_sweeping(store: SharedStore) {
         OidcSweep {
             clients: 1,
             device_grants: 1,
-            tokens: 1
+            tokens: 1,
+            auth_codes: 0,
         }
     );
     assert_eq!(
@@ -337,4 +339,90 @@ async fn revoking_by_session_and_sweeping(store: SharedStore) {
             .expect("get"),
         None
     );
+}
+
+fn auth_code(client_id: &str, code: &str, challenge: Option<String>) -> AuthCode {
+    AuthCode {
+        code_sha256: hash_secret(code),
+        client_id: client_id.into(),
+        redirect_uri: "http://127.0.0.1:9999/cb".into(),
+        code_challenge: challenge,
+        instance_id: "ins-0000000000000000".into(),
+        identity_store_id: "d-0000000001".into(),
+        user_id: "u-1".into(),
+        session_id: "s-1".into(),
+        scopes: vec!["openid".into()],
+        expires_at: T0 + 60_000,
+    }
+}
+
+fn redemption(client_id: &str, code: &str, verifier: Option<&str>) -> CodeRedemption {
+    CodeRedemption {
+        code_sha256: hash_secret(code),
+        client_id: client_id.into(),
+        redirect_uri: Some("http://127.0.0.1:9999/cb".into()),
+        code_verifier: verifier.map(str::to_string),
+    }
+}
+
+async fn authorization_codes_are_redeemed_once_with_pkce(store: SharedStore) {
+    let c = client(T0 + 86_400_000);
+    store.register_oidc_client(&c).await.expect("register");
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = iic_domain::oidc::pkce::s256_challenge(verifier);
+    store
+        .create_auth_code(&auth_code(&c.client_id, "good", Some(challenge.clone())))
+        .await
+        .expect("code");
+    let redeem = |r: CodeRedemption| {
+        let store = store.clone();
+        async move {
+            store
+                .redeem_auth_code(&r, T0 + 1, &tokens().0)
+                .await
+                .expect("redeem")
+        }
+    };
+    assert_eq!(
+        redeem(redemption("oc-other", "good", Some(verifier))).await,
+        PollOutcome::Refused(OAuthError::InvalidGrant),
+        "another client's code"
+    );
+    let PollOutcome::Issued(t) = redeem(redemption(&c.client_id, "good", Some(verifier))).await
+    else {
+        panic!("not issued");
+    };
+    assert_eq!(t.session_id.as_deref(), Some("s-1"));
+    assert_eq!(
+        redeem(redemption(&c.client_id, "good", Some(verifier))).await,
+        PollOutcome::Unknown,
+        "spent"
+    );
+    // A wrong verifier burns the code.
+    store
+        .create_auth_code(&auth_code(&c.client_id, "bad", Some(challenge)))
+        .await
+        .expect("code");
+    let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj";
+    assert_eq!(
+        redeem(redemption(&c.client_id, "bad", Some(wrong))).await,
+        PollOutcome::Refused(OAuthError::InvalidGrant)
+    );
+    assert_eq!(
+        redeem(redemption(&c.client_id, "bad", Some(verifier))).await,
+        PollOutcome::Unknown
+    );
+    // Without PKCE, the redirect URI must still match.
+    store
+        .create_auth_code(&auth_code(&c.client_id, "plain", None))
+        .await
+        .expect("code");
+    let mut elsewhere = redemption(&c.client_id, "plain", None);
+    elsewhere.redirect_uri = Some("http://127.0.0.1:9999/other".into());
+    assert_eq!(
+        redeem(elsewhere).await,
+        PollOutcome::Refused(OAuthError::InvalidGrant)
+    );
+    let swept = store.sweep_oidc(T0 + 60_000).await.expect("sweep");
+    assert_eq!(swept.auth_codes, 3);
 }
