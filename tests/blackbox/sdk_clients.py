@@ -56,3 +56,15 @@ def organizations(server, ak=None, sk=None, account_id=None):
             .with_credentials(creds)
             .with_endpoint(server.url)
             .build())
+
+
+def oidc(server):
+    """The OIDC client: unsigned, so it needs no credentials (the SDK's own placeholder)."""
+    from huaweicloudsdkidentitycenteroidc.v1 import IdentityCenterOIDCClient
+    from huaweicloudsdkidentitycenteroidc.v1.identitycenteroidc_credentials import (
+        IdentityCenterOIDCCredentials)
+    return (IdentityCenterOIDCClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(IdentityCenterOIDCCredentials())
+            .with_endpoint(server.url)
+            .build())

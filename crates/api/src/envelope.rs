@@ -47,6 +47,14 @@ impl IntoResponse for Failure {
     }
 }
 
+/// The OAuth error of a failed token request (RFC 6749 §5.2): its envelope also carries
+/// `error` and `error_description`, which OAuth clients read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OAuthFields {
+    pub error: &'static str,
+    pub description: &'static str,
+}
+
 pub async fn no_such_api() -> Failure {
     Failure(ApiError::no_such_api())
 }
@@ -77,9 +85,20 @@ pub fn render_error(
     let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
         return;
     };
-    let bytes = match &err.denial {
-        None => error_body(&err, request_id),
-        Some(denial) => {
+    let oauth = resp.extensions_mut().remove::<OAuthFields>();
+    let bytes = match (&err.denial, oauth) {
+        (None, None) => error_body(&err, request_id),
+        (None, Some(oauth)) => {
+            let body = serde_json::json!({
+                "error_code": err.code,
+                "error_msg": err.message,
+                "request_id": request_id,
+                "error": oauth.error,
+                "error_description": oauth.description,
+            });
+            serde_json::to_vec(&body).unwrap_or_default()
+        }
+        (Some(denial), _) => {
             let ctx = AuthorizationContext {
                 request_id: request_id.to_string(),
                 account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),

@@ -13,6 +13,7 @@ pub mod health;
 pub mod iam;
 pub mod identity_center;
 pub mod identity_store;
+pub mod oidc;
 pub mod operation;
 pub mod organizations;
 pub mod paging;
@@ -30,6 +31,7 @@ pub fn routes() -> Routes {
         .merge(identity_store::routes())
         .merge(organizations::routes())
         .merge(iam::routes())
+        .merge(oidc::routes())
 }
 
 /// The operations the server routes, in declaration order.

@@ -43,6 +43,8 @@ pub enum Service {
     IdentityStore,
     Organizations,
     Iam,
+    /// The OIDC API (unsigned; its errors are the admin API's `IIC.*` codes).
+    Oidc,
 }
 
 impl Service {
@@ -58,6 +60,17 @@ impl Service {
             _ => e,
         }
     }
+}
+
+/// How a request to an operation proves who sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    /// An SDK-HMAC-SHA256 signature over head and body.
+    Signed,
+    /// Nothing in the head: the OIDC API, whose client credentials travel in the JSON body and
+    /// are checked by the handler. Content type, body limits and strict JSON still apply.
+    Unsigned,
 }
 
 /// What an operation's body may be.
@@ -115,6 +128,7 @@ pub struct Operation {
     pub service: Service,
     pub method: Verb,
     pub path: &'static str,
+    pub auth: AuthKind,
     pub body: BodyKind,
     /// The largest body accepted, in bytes.
     pub body_limit: usize,
@@ -138,6 +152,7 @@ pub struct Op {
     name: &'static str,
     method: Verb,
     path: &'static str,
+    auth: AuthKind,
     body: BodyKind,
     body_limit: usize,
     path_names: &'static [(&'static str, &'static str)],
@@ -153,6 +168,7 @@ impl Op {
             name,
             method,
             path,
+            auth: AuthKind::Signed,
             body,
             body_limit,
             path_names: &[],
@@ -197,6 +213,14 @@ impl Op {
         }
     }
 
+    /// An operation whose requests are not signed (see [`AuthKind::Unsigned`]).
+    pub fn unsigned(self) -> Op {
+        Op {
+            auth: AuthKind::Unsigned,
+            ..self
+        }
+    }
+
     /// A body larger than [`SMALL_BODY`] (a document).
     pub fn body_limit(self, bytes: usize) -> Op {
         Op {
@@ -233,6 +257,7 @@ impl Routes {
             service: self.service,
             method: op.method,
             path: op.path,
+            auth: op.auth,
             body: op.body,
             body_limit: op.body_limit,
             path_names: op.path_names,
@@ -286,7 +311,9 @@ where
                 Ok(ok) => ok,
                 Err(e) => return answer(&op, e),
             };
-            parts.extensions.insert(caller.clone());
+            if let Some(caller) = &caller {
+                parts.extensions.insert(caller.clone());
+            }
             parts.extensions.insert(query);
             parts.extensions.insert(Arc::clone(&op));
             let BodyRead { bytes, permit } = read;
@@ -294,7 +321,9 @@ where
             let req = Request::from_parts(parts, axum::body::Body::empty());
             let mut resp = self.handler.call(req, state).await;
             drop(permit);
-            resp.extensions_mut().insert(caller);
+            if let Some(caller) = caller {
+                resp.extensions_mut().insert(caller);
+            }
             resp.extensions_mut().insert(op);
             resp
         })
@@ -307,14 +336,18 @@ fn answer(op: &Arc<Operation>, e: ApiError) -> Response {
     resp
 }
 
-/// Everything a request must pass before its handler runs, cheapest first.
+/// Everything a request must pass before its handler runs, cheapest first. An unsigned
+/// operation skips the signature steps and has no caller.
 async fn admit(
     state: &AppState,
     op: &Operation,
     parts: &axum::http::request::Parts,
     incoming: axum::body::Body,
-) -> Result<(crate::caller::Caller, BodyRead, QueryParams), ApiError> {
-    let head = auth::check_head(state, parts).await?;
+) -> Result<(Option<crate::caller::Caller>, BodyRead, QueryParams), ApiError> {
+    let head = match op.auth {
+        AuthKind::Signed => Some(auth::check_head(state, parts).await?),
+        AuthKind::Unsigned => None,
+    };
     let declared = body::declared_length(&parts.headers);
     let has_body = declared != Some(0) && !body::is_empty(&incoming);
     if has_body {
@@ -323,7 +356,10 @@ async fn admit(
     let read = body::read(&state.body_gate, incoming, declared, op.body_limit)
         .await
         .map_err(|e| op.service.adopt(e))?;
-    let caller = auth::verify(head, parts, &read.bytes)?;
+    let caller = match head {
+        Some(head) => Some(auth::verify(head, parts, &read.bytes)?),
+        None => None,
+    };
     // Checked whether or not the handler reads it: no parameter with a control character
     // reaches an operation, even one it ignores.
     let query =
@@ -382,6 +418,8 @@ mod tests {
         assert_eq!(Op::get("A", "/a").body_limit, NO_BODY);
         assert_eq!(Op::post("A", "/a").body_limit, SMALL_BODY);
         assert_eq!(Op::post("A", "/a").no_body().body, BodyKind::None);
+        assert_eq!(Op::post("A", "/a").auth, AuthKind::Signed);
+        assert_eq!(Op::post("A", "/a").unsigned().auth, AuthKind::Unsigned);
         assert_eq!(
             Op::put("A", "/a").body_limit(DOCUMENT_BODY).body_limit,
             DOCUMENT_BODY

@@ -52,6 +52,8 @@ pub struct Limits {
     pub max_requests_in_flight: i64,
     /// How long assignment and provisioning requests stay in progress before they run, in ms.
     pub async_delay_ms: i64,
+    /// The OIDC API's lifetimes, polling interval, public URL and rate limit.
+    pub oidc: crate::oidc::OidcSettings,
 }
 
 impl Default for Limits {
@@ -68,6 +70,7 @@ impl Default for Limits {
             policies_per_set: iic_domain::permission_set::DEFAULT_POLICIES_PER_SET,
             max_requests_in_flight: 10_000,
             async_delay_ms: 0,
+            oidc: crate::oidc::OidcSettings::default(),
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct Shared {
     pub catalog: iic_domain::permission_set::Catalog,
     /// The budget and timeout of reading request bodies.
     pub body_gate: BodyGate,
+    /// Per source address, the rate of OIDC client registrations and device authorizations.
+    pub oidc_rate: crate::oidc::RateLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -129,6 +134,7 @@ impl AppState {
             keys: ServerKeys::derive(master),
             callers: CallerCache::new(limits.cache_ttl_ms),
             body_gate: BodyGate::new(limits.body_budget_bytes, limits.body_idle_timeout),
+            oidc_rate: crate::oidc::RateLimiter::new(limits.oidc.rate_per_minute),
             limits,
             region: region.to_string(),
             jobs: tokio::sync::Notify::new(),

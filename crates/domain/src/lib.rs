@@ -11,6 +11,7 @@ pub mod instance;
 pub mod job;
 pub mod marker;
 pub mod names;
+pub mod oidc;
 pub mod organizations;
 pub mod page;
 pub mod permission_set;

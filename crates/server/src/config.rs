@@ -74,6 +74,25 @@ pub struct ServeArgs {
     /// Bytes of request bodies held at once, server-wide; beyond it requests are answered 429.
     #[arg(long, env = "IIC_BODY_BUDGET_BYTES")]
     pub body_budget_bytes: Option<usize>,
+    /// Where clients and browsers reach this server (portal and verification URLs); default
+    /// `http://<listen>`.
+    #[arg(long, env = "IIC_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Lifetime of an OIDC device code, in seconds.
+    #[arg(long, env = "IIC_DEVICE_CODE_TTL_SECS")]
+    pub device_code_ttl_secs: Option<i64>,
+    /// Lifetime of an OIDC access token, in seconds.
+    #[arg(long, env = "IIC_ACCESS_TOKEN_TTL_SECS")]
+    pub access_token_ttl_secs: Option<i64>,
+    /// Lifetime of an OIDC refresh token, in seconds.
+    #[arg(long, env = "IIC_REFRESH_TOKEN_TTL_SECS")]
+    pub refresh_token_ttl_secs: Option<i64>,
+    /// Seconds a device-flow client must wait between polls.
+    #[arg(long, env = "IIC_DEVICE_POLL_INTERVAL_SECS")]
+    pub device_poll_interval_secs: Option<i64>,
+    /// OIDC client registrations and device authorizations per minute per source address.
+    #[arg(long, env = "IIC_OIDC_RATE_PER_MINUTE")]
+    pub oidc_rate_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +119,12 @@ struct FileConfig {
     keepalive_timeout_ms: Option<u64>,
     body_idle_timeout_ms: Option<u64>,
     body_budget_bytes: Option<usize>,
+    public_url: Option<String>,
+    device_code_ttl_secs: Option<i64>,
+    access_token_ttl_secs: Option<i64>,
+    refresh_token_ttl_secs: Option<i64>,
+    device_poll_interval_secs: Option<i64>,
+    oidc_rate_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +152,8 @@ pub struct Config {
     pub keepalive_timeout: Duration,
     pub body_idle_timeout: Duration,
     pub body_budget_bytes: usize,
+    /// The OIDC API's public URL, lifetimes, polling interval and rate.
+    pub oidc: iic_api::oidc::OidcSettings,
 }
 
 impl Config {
@@ -135,6 +162,12 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let listen = args
+            .listen
+            .clone()
+            .or(file.listen.clone())
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let oidc = oidc_settings(args, &file, &listen)?;
         let data_dir = args
             .data_dir
             .clone()
@@ -239,11 +272,7 @@ impl Config {
             return Err("body_budget_bytes must be between 1048576 and 4294967296".into());
         }
         Ok(Config {
-            listen: args
-                .listen
-                .clone()
-                .or(file.listen)
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen,
             data_dir,
             database_url,
             database_schema: args.database_schema.clone().or(file.database_schema),
@@ -271,8 +300,80 @@ impl Config {
             keepalive_timeout,
             body_idle_timeout,
             body_budget_bytes,
+            oidc,
         })
     }
+}
+
+fn oidc_settings(
+    args: &ServeArgs,
+    file: &FileConfig,
+    listen: &str,
+) -> Result<iic_api::oidc::OidcSettings, String> {
+    let defaults = iic_api::oidc::OidcSettings::default();
+    let public_url = args
+        .public_url
+        .clone()
+        .or(file.public_url.clone())
+        .unwrap_or_else(|| format!("http://{listen}"));
+    let public_url = public_url.trim_end_matches('/').to_string();
+    let scheme_ok = public_url.starts_with("http://") || public_url.starts_with("https://");
+    if !scheme_ok
+        || public_url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "public_url must be an http:// or https:// URL, not {public_url:?}"
+        ));
+    }
+    let secs = |name: &str, given: Option<i64>, default: i64, max: i64| {
+        let v = given.unwrap_or(default);
+        if (1..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{name} must be between 1 and {max}, not {v}"))
+        }
+    };
+    let rate = args
+        .oidc_rate_per_minute
+        .or(file.oidc_rate_per_minute)
+        .unwrap_or(defaults.rate_per_minute);
+    if !(1..=1_000_000).contains(&rate) {
+        return Err(format!(
+            "oidc_rate_per_minute must be between 1 and 1000000, not {rate}"
+        ));
+    }
+    Ok(iic_api::oidc::OidcSettings {
+        public_url,
+        device_code_ttl_secs: secs(
+            "device_code_ttl_secs",
+            args.device_code_ttl_secs.or(file.device_code_ttl_secs),
+            defaults.device_code_ttl_secs,
+            86_400,
+        )?,
+        access_token_ttl_secs: secs(
+            "access_token_ttl_secs",
+            args.access_token_ttl_secs.or(file.access_token_ttl_secs),
+            defaults.access_token_ttl_secs,
+            30 * 86_400,
+        )?,
+        refresh_token_ttl_secs: secs(
+            "refresh_token_ttl_secs",
+            args.refresh_token_ttl_secs.or(file.refresh_token_ttl_secs),
+            defaults.refresh_token_ttl_secs,
+            365 * 86_400,
+        )?,
+        poll_interval_secs: secs(
+            "device_poll_interval_secs",
+            args.device_poll_interval_secs
+                .or(file.device_poll_interval_secs),
+            defaults.poll_interval_secs,
+            60,
+        )?,
+        rate_per_minute: rate,
+        ..defaults
+    })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, String> {
@@ -299,6 +400,47 @@ mod tests {
         assert_eq!(c.keepalive_timeout, Duration::from_secs(60));
         assert_eq!(c.body_idle_timeout, Duration::from_secs(15));
         assert_eq!(c.body_budget_bytes, 32 * 1024 * 1024);
+        assert_eq!(c.oidc.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.oidc.device_code_ttl_secs, 600);
+        assert_eq!(c.oidc.poll_interval_secs, 5);
+    }
+
+    #[test]
+    fn oidc_settings_follow_listen_and_are_checked() {
+        let c = Config::resolve(&ServeArgs {
+            listen: Some("127.0.0.1:9001".into()),
+            device_code_ttl_secs: Some(2),
+            device_poll_interval_secs: Some(1),
+            ..Default::default()
+        })
+        .expect("resolve");
+        assert_eq!(c.oidc.public_url, "http://127.0.0.1:9001");
+        assert_eq!(
+            (c.oidc.device_code_ttl_secs, c.oidc.poll_interval_secs),
+            (2, 1)
+        );
+        let c = Config::resolve(&ServeArgs {
+            public_url: Some("https://sso.example.test/".into()),
+            ..Default::default()
+        })
+        .expect("resolve");
+        assert_eq!(c.oidc.public_url, "https://sso.example.test");
+        for bad in [
+            ServeArgs {
+                public_url: Some("sso.example.test".into()),
+                ..Default::default()
+            },
+            ServeArgs {
+                device_poll_interval_secs: Some(0),
+                ..Default::default()
+            },
+            ServeArgs {
+                access_token_ttl_secs: Some(-1),
+                ..Default::default()
+            },
+        ] {
+            assert!(Config::resolve(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

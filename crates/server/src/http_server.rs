@@ -13,6 +13,7 @@ use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -57,8 +58,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         while tasks.try_join_next().is_some() {}
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, most likely: give the open connections a moment.
                 tracing::error!(error = %e, open = connections.open(), "accepting a connection failed");
@@ -81,6 +82,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         tasks.spawn(connection(
             stream,
+            peer,
             slot,
             router.clone(),
             http.clone(),
@@ -106,6 +108,7 @@ pub async fn serve(
 
 async fn connection(
     stream: TcpStream,
+    peer: SocketAddr,
     slot: Arc<Slot>,
     router: Router,
     http: hyper::server::conn::http1::Builder,
@@ -131,6 +134,7 @@ async fn connection(
     ));
     let service = Answering {
         router,
+        peer,
         slot: Arc::clone(&slot),
         watch,
     };
@@ -177,6 +181,8 @@ async fn sweep(connections: Arc<Connections>) {
 /// informed.
 struct Answering {
     router: Router,
+    /// The client's address, given to every request as `ConnectInfo` (the OIDC rate limit).
+    peer: SocketAddr,
     slot: Arc<Slot>,
     watch: Arc<Mutex<ResponseWatch>>,
 }
@@ -186,8 +192,10 @@ impl hyper::service::Service<Request<Incoming>> for Answering {
     type Error = Infallible;
     type Future = Answer<<Router as Service<Request<Incoming>>>::Future>;
 
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
         self.slot.on_request();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         self.watch
             .lock()
             .request_started(req.method() == axum::http::Method::HEAD);

@@ -10,6 +10,7 @@ mod http_server;
 mod job_failure;
 mod keys;
 mod log_writer;
+mod oidc_sweep;
 mod response_watch;
 mod serve;
 mod session_sweep;

@@ -24,6 +24,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         async_delay_ms: config.async_delay_ms,
         body_budget_bytes: config.body_budget_bytes,
         body_idle_timeout: config.body_idle_timeout,
+        oidc: config.oidc.clone(),
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();
@@ -85,6 +86,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let mut workers = crate::worker::spawn(state.clone(), worker_count);
     workers.push(tokio::spawn(watch_revocations(state.clone())));
     workers.push(tokio::spawn(crate::session_sweep::run(state.clone())));
+    workers.push(tokio::spawn(crate::oidc_sweep::run(state.clone())));
     crate::http_server::serve(
         listener,
         iic_api::router(state),

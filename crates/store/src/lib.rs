@@ -21,6 +21,7 @@ mod instances;
 mod jobs;
 mod meta;
 mod model;
+mod oidc;
 mod org_structure;
 mod permission_sets;
 mod schema;
@@ -38,6 +39,10 @@ pub use iic_domain::session::Session;
 pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
 pub use model::*;
+pub use oidc::{
+    AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,
+    OidcToken, PollOutcome,
+};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 use db::{Backend, Db, Dialect, Statements};

@@ -338,9 +338,66 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 9: why a job last failed, kept for operators beside its attempt count.
     Migration::Same("ALTER TABLE jobs ADD COLUMN last_error TEXT;"),
-    // 10: reserved for the OIDC tables (issue 10, written on another branch); until that
-    // branch is merged it does nothing. Migration 11 does not depend on it.
-    Migration::Same(""),
+    // 10: OIDC clients, device grants, authorization codes and tokens; secrets, codes and tokens kept as SHA-256
+    // hashes. A token names its session by id only (sessions are another area's table).
+    Migration::Same(
+        "CREATE TABLE oidc_clients (
+             client_id TEXT PRIMARY KEY,
+             secret_sha256 TEXT NOT NULL,
+             name TEXT NOT NULL,
+             client_type TEXT NOT NULL,
+             scopes TEXT NOT NULL,
+             grant_types TEXT NOT NULL,
+             issued_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE INDEX oidc_clients_expiry ON oidc_clients(expires_at);
+         CREATE TABLE oidc_device_grants (
+             device_code_sha256 TEXT PRIMARY KEY,
+             user_code TEXT NOT NULL UNIQUE,
+             client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+             instance_id TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL,
+             scopes TEXT NOT NULL,
+             state TEXT NOT NULL,
+             interval_secs {int} NOT NULL,
+             last_poll_at {int},
+             expires_at {int} NOT NULL,
+             forget_at {int} NOT NULL,
+             user_id TEXT,
+             session_id TEXT,
+             created_at {int} NOT NULL);
+         CREATE INDEX oidc_device_grants_client ON oidc_device_grants(client_id);
+         CREATE INDEX oidc_device_grants_forget ON oidc_device_grants(forget_at);
+         CREATE TABLE oidc_tokens (
+             access_sha256 TEXT PRIMARY KEY,
+             refresh_sha256 TEXT UNIQUE,
+             client_id TEXT NOT NULL,
+             instance_id TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL,
+             user_id TEXT NOT NULL,
+             session_id TEXT,
+             scopes TEXT NOT NULL,
+             access_expires_at {int} NOT NULL,
+             refresh_expires_at {int} NOT NULL,
+             revoked_at {int},
+             created_at {int} NOT NULL);
+         CREATE INDEX oidc_tokens_session ON oidc_tokens(session_id);
+         CREATE INDEX oidc_tokens_expiry ON oidc_tokens(access_expires_at);
+         CREATE TABLE oidc_auth_codes (
+             code_sha256 TEXT PRIMARY KEY,
+             client_id TEXT NOT NULL REFERENCES oidc_clients(client_id) ON DELETE CASCADE,
+             redirect_uri TEXT NOT NULL,
+             code_challenge TEXT,
+             instance_id TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL,
+             user_id TEXT NOT NULL,
+             session_id TEXT NOT NULL,
+             scopes TEXT NOT NULL,
+             expires_at {int} NOT NULL,
+             redeemed_at {int});
+         CREATE INDEX oidc_auth_codes_client ON oidc_auth_codes(client_id);
+         CREATE INDEX oidc_auth_codes_expiry ON oidc_auth_codes(expires_at);",
+    ),
     // 11: browser sign-in sessions (only the SHA-256 of a cookie's secret is kept) and the SSO
     // configuration of instances that set one. A user's sessions are ended, not deleted, when
     // the user is disabled or deleted; the sweep removes ended and expired rows.

@@ -88,19 +88,22 @@ pub(crate) async fn end(
     which: Ending<'_>,
     now: i64,
 ) -> StoreResult<Vec<String>> {
-    match which {
+    let ended: Vec<String> = match which {
         Ending::All => {
             db.query(&END_ALL, &[&identity_store_id, &user_id, &now])
-                .await
+                .await?
         }
         Ending::Some(ids) => {
             db.query(
                 &END_SOME,
                 &[&identity_store_id, &user_id, &TextList(ids), &now],
             )
-            .await
+            .await?
         }
-    }
+    };
+    // A session's end is its tokens' end, in the same transaction.
+    crate::oidc::tokens::revoke_in_sessions(db, &ended, now).await?;
+    Ok(ended)
 }
 
 impl Store {

@@ -11,6 +11,7 @@ suite!(
     disabling_or_deleting_a_user_ends_its_sessions,
     sweeping_removes_ended_and_expired_sessions,
     sso_configuration_round_trip,
+    ending_a_session_revokes_its_tokens,
 );
 
 const HOUR_MS: i64 = 3_600_000;
@@ -304,4 +305,99 @@ async fn sso_configuration_round_trip(store: SharedStore) {
         None,
         "the configuration goes with its instance"
     );
+}
+
+/// Tokens issued through a device grant approved in `session_id`; returns the access token.
+async fn tokens_in_session(store: &SharedStore, sid: &str, session_id: &str, now: i64) -> String {
+    use iic_domain::oidc::{hash_secret, new_client_id, new_secret, new_user_code, DeviceState};
+    let client = OidcClient {
+        client_id: new_client_id(),
+        secret_sha256: hash_secret("s"),
+        name: "cli".into(),
+        client_type: "public".into(),
+        scopes: vec!["openid".into()],
+        grant_types: vec![iic_domain::oidc::DEVICE_CODE_GRANT.into()],
+        issued_at: now,
+        expires_at: now + 24 * HOUR_MS,
+    };
+    store.register_oidc_client(&client).await.expect("client");
+    let device_code = new_secret();
+    let grant = DeviceGrant {
+        device_code_sha256: hash_secret(&device_code),
+        user_code: new_user_code(),
+        client_id: client.client_id.clone(),
+        instance_id: "ins-0000000000000000".into(),
+        identity_store_id: sid.into(),
+        scopes: vec!["openid".into()],
+        state: DeviceState::Pending,
+        interval_secs: 5,
+        last_poll_at: None,
+        expires_at: now + HOUR_MS,
+        forget_at: now + 2 * HOUR_MS,
+        user_id: None,
+        session_id: None,
+        created_at: now,
+    };
+    store.start_device_grant(&grant).await.expect("grant");
+    let decision = DeviceDecision::Approve {
+        user_id: "u".into(),
+        session_id: session_id.into(),
+    };
+    store
+        .decide_device_grant(&grant.user_code, &decision, now)
+        .await
+        .expect("approve");
+    let (access, refresh) = (new_secret(), new_secret());
+    let issued = NewTokens {
+        access_sha256: hash_secret(&access),
+        refresh_sha256: hash_secret(&refresh),
+        access_expires_at: now + HOUR_MS,
+        refresh_expires_at: now + 24 * HOUR_MS,
+    };
+    let outcome = store
+        .poll_device_grant(&hash_secret(&device_code), &client.client_id, now, &issued)
+        .await
+        .expect("poll");
+    assert!(matches!(outcome, PollOutcome::Issued(_)), "{outcome:?}");
+    access
+}
+
+async fn ending_a_session_revokes_its_tokens(store: SharedStore) {
+    use iic_domain::oidc::hash_secret;
+    let (sid, alice) = stored_user(&store, "alice").await;
+    let now = iic_domain::clock::now_millis();
+    let ended = issue(&sid, &alice.user_id, now, 3_600, origin());
+    let kept = issue(&sid, &alice.user_id, now, 3_600, origin());
+    for s in [&ended, &kept] {
+        store.create_session(&s.session).await.expect("session");
+    }
+    let in_ended = tokens_in_session(&store, &sid, &ended.session.session_id, now).await;
+    let in_kept = tokens_in_session(&store, &sid, &kept.session.session_id, now).await;
+    let live = async |access: &str| {
+        store
+            .get_access_token(&hash_secret(access), now + 1)
+            .await
+            .expect("get")
+            .is_some()
+    };
+    assert!(live(&in_ended).await && live(&in_kept).await);
+    store
+        .end_sessions(
+            &sid,
+            &alice.user_id,
+            std::slice::from_ref(&ended.session.session_id),
+            now,
+        )
+        .await
+        .expect("end");
+    assert!(
+        !live(&in_ended).await,
+        "the ended session's token is revoked"
+    );
+    assert!(live(&in_kept).await, "another session's token is not");
+    store
+        .end_user_sessions(&sid, &alice.user_id, now)
+        .await
+        .expect("end all");
+    assert!(!live(&in_kept).await);
 }
