@@ -79,8 +79,8 @@ pub(crate) enum Ending<'a> {
     Some(&'a [String]),
 }
 
-/// Ends the user's live sessions named by `which` and returns their ids. The tokens issued
-/// under them are to be revoked here, in the caller's transaction (OIDC hook).
+/// Ends the user's live sessions named by `which`, with the OIDC tokens issued under them, in
+/// the caller's transaction; returns the ended ids.
 pub(crate) async fn end(
     db: &mut Db<'_>,
     identity_store_id: &str,
