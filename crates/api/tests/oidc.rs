@@ -57,14 +57,20 @@ fn post(path: &str, body: &Value) -> Request<Body> {
         .expect("request")
 }
 
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 async fn register(app: &axum::Router) -> (String, String) {
+    register_for(app, &[DEVICE_GRANT]).await
+}
+
+async fn register_for(app: &axum::Router, grants: &[&str]) -> (String, String) {
     let (s, b, _) = call(
         app,
         post(
             "/v1/clients",
             &json!({"client_name": "cli", "client_type": "public",
                     "token_endpoint_auth_method": "client_secret_post",
-                    "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+                    "grant_types": grants,
                     "response_types": ["code"], "scopes": ["openid"]}),
         ),
     )
@@ -251,6 +257,21 @@ async fn client_and_request_errors_carry_oauth_codes() {
     assert_eq!(s, StatusCode::OK, "{d}");
     let (_, b) = start(&app, &id, "wrong", &format!("{PUBLIC}/start/corp")).await;
     assert_eq!(oauth_error(&b), "invalid_client");
+
+    // A client uses only the grants it registered (and refresh, which any grant leads to).
+    let (_, b) = token(
+        &app,
+        json!({"client_id": id, "client_secret": secret, "grant_type": "authorization_code",
+               "code": "abc", "redirect_uri": "http://127.0.0.1:9999/cb"}),
+    )
+    .await;
+    assert_eq!(oauth_error(&b), "unauthorized_client");
+    let (web, web_secret) = register_for(&app, &["authorization_code"]).await;
+    let (s, b) = start(&app, &web, &web_secret, &format!("{PUBLIC}/start/corp")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(oauth_error(&b), "unauthorized_client");
+    let (_, b) = token(&app, device_poll(&web, &web_secret, "abc")).await;
+    assert_eq!(oauth_error(&b), "unauthorized_client");
 }
 
 #[tokio::test]
@@ -364,7 +385,7 @@ async fn an_expired_client_is_an_invalid_client() {
 #[tokio::test]
 async fn an_authorization_code_is_redeemed_with_its_pkce_verifier() {
     let (f, app) = oidc_fixture(settings()).await;
-    let (id, secret) = register(&app).await;
+    let (id, secret) = register_for(&app, &[DEVICE_GRANT, "authorization_code"]).await;
     let code = iic_domain::oidc::new_secret();
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     f.state

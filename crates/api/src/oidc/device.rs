@@ -6,7 +6,7 @@ use crate::extract::JsonBody;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
-use iic_domain::oidc::{self, fields, DeviceState};
+use iic_domain::oidc::{self, fields, DeviceState, OAuthError};
 use iic_domain::ApiError;
 use iic_store::DeviceGrant;
 use serde::Deserialize;
@@ -47,6 +47,9 @@ pub async fn start(
     let settings = &state.limits.oidc;
     let now = iic_domain::clock::now_millis();
     let client = authenticate(&state, &body.client_id, &body.client_secret, now).await?;
+    if !oidc::client_may_use(&client.grant_types, oidc::DEVICE_CODE_GRANT) {
+        return Err(OidcFailure::oauth(OAuthError::UnauthorizedClient));
+    }
     let not_a_portal = || {
         fail(ApiError::bad_request(format!(
             "start_url must be the user portal URL of an instance of this server, {}/start/<identity store id or alias>",

@@ -87,6 +87,16 @@ pub async fn create(
     {
         return Err(OidcFailure::oauth(OAuthError::InvalidScope));
     }
+    let known = [
+        oidc::DEVICE_CODE_GRANT,
+        oidc::REFRESH_TOKEN_GRANT,
+        oidc::AUTHORIZATION_CODE_GRANT,
+    ];
+    if known.contains(&body.grant_type.as_str())
+        && !oidc::client_may_use(&client.grant_types, &body.grant_type)
+    {
+        return Err(OidcFailure::oauth(OAuthError::UnauthorizedClient));
+    }
     let required = |field: &str, v: Option<String>| {
         v.ok_or_else(|| {
             OidcFailure::invalid_request(ApiError::bad_request(format!(

@@ -105,11 +105,19 @@ pub enum OAuthError {
     InvalidClient,
     InvalidGrant,
     UnsupportedGrantType,
+    UnauthorizedClient,
     InvalidScope,
     AuthorizationPending,
     SlowDown,
     AccessDenied,
     ExpiredToken,
+}
+
+/// Whether a client registered for `registered` grants may use `grant_type`. A refresh is open
+/// to every client: the catalogue's enum cannot register it, and a refresh token only ever
+/// comes from a grant the client did register.
+pub fn client_may_use(registered: &[String], grant_type: &str) -> bool {
+    grant_type == super::REFRESH_TOKEN_GRANT || registered.iter().any(|g| g == grant_type)
 }
 
 impl OAuthError {
@@ -120,6 +128,7 @@ impl OAuthError {
             OAuthError::InvalidClient => "invalid_client",
             OAuthError::InvalidGrant => "invalid_grant",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
             OAuthError::InvalidScope => "invalid_scope",
             OAuthError::AuthorizationPending => "authorization_pending",
             OAuthError::SlowDown => "slow_down",
@@ -139,6 +148,7 @@ impl OAuthError {
                 "the code or refresh token is unknown, spent, or belongs to another client"
             }
             OAuthError::UnsupportedGrantType => "the grant type is not supported",
+            OAuthError::UnauthorizedClient => "the client did not register this grant type",
             OAuthError::InvalidScope => "a scope was not registered for this client",
             OAuthError::AuthorizationPending => "the user has not yet approved the request",
             OAuthError::SlowDown => "polling too fast; wait 5 seconds more between polls",
@@ -158,6 +168,18 @@ impl OAuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_uses_the_grants_it_registered_and_refresh() {
+        let device = vec![super::super::DEVICE_CODE_GRANT.to_string()];
+        assert!(client_may_use(&device, super::super::DEVICE_CODE_GRANT));
+        assert!(client_may_use(&device, super::super::REFRESH_TOKEN_GRANT));
+        assert!(!client_may_use(
+            &device,
+            super::super::AUTHORIZATION_CODE_GRANT
+        ));
+        assert!(!client_may_use(&[], super::super::DEVICE_CODE_GRANT));
+    }
 
     const T0: i64 = 1_700_000_000_000;
 

@@ -9,7 +9,7 @@ pub mod pkce;
 
 pub use codes::{hash_secret, new_client_id, new_secret, new_user_code, normalize_user_code};
 pub use codes::{secret_matches, show_user_code};
-pub use grant::{poll, DeviceState, GrantView, OAuthError, PollStep};
+pub use grant::{client_may_use, poll, DeviceState, GrantView, OAuthError, PollStep};
 
 /// The grant type of the device flow.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
