@@ -45,6 +45,9 @@ pub struct Origin {
 
 /// The longest user agent kept; browsers send a few hundred characters.
 pub const MAX_USER_AGENT: usize = 512;
+/// Sessions one user may hold open at once; a sign-in beyond it ends the oldest. It bounds what
+/// ListSessions (which the catalogue does not page) returns.
+pub const MAX_LIVE_SESSIONS: i64 = 100;
 
 /// A new session id: 32 lowercase hex characters.
 pub fn session_id() -> String {

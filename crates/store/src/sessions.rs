@@ -2,14 +2,14 @@
 //!
 //! A session is ended (its `ended_at` set), never deleted, by a sign-out, `BatchDeleteSessions`,
 //! or the user being disabled or deleted; [`Store::sweep_sessions`] deletes ended and expired
-//! rows later. Every way of ending sessions goes through [`end`], which returns the ids it
-//! ended: that is where the tokens issued under a session are to be revoked (the OIDC part of
-//! issue 10), in the same transaction.
+//! rows later. Every way of ending sessions goes through [`end`], which also revokes the OIDC
+//! tokens issued under them, in the same transaction. A user holds at most
+//! [`MAX_LIVE_SESSIONS`] open sessions: a sign-in beyond them ends the oldest.
 
 use crate::db::{Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::{Page, Store, StoreResult};
-use iic_domain::session::{parse_cookie, Session};
+use iic_domain::session::{parse_cookie, Session, MAX_LIVE_SESSIONS};
 
 macro_rules! session_columns {
     () => {
@@ -47,6 +47,15 @@ static END_ALL: Sql = Sql::new(
      WHERE identity_store_id = $1 AND user_id = $2 AND ended_at IS NULL
      RETURNING session_id",
 );
+/// Ends the user's open sessions older than the newest `$3`.
+static END_BEYOND: Sql = Sql::new(
+    "UPDATE sessions SET ended_at = $4
+     WHERE identity_store_id = $1 AND user_id = $2 AND ended_at IS NULL
+       AND seq <= (SELECT seq FROM sessions
+                   WHERE identity_store_id = $1 AND user_id = $2 AND ended_at IS NULL
+                   ORDER BY seq DESC LIMIT 1 OFFSET $3)
+     RETURNING session_id",
+);
 static SWEEP_EXPIRED: Sql = Sql::new(
     "DELETE FROM sessions WHERE seq IN
        (SELECT seq FROM sessions WHERE not_valid_after <= $1 LIMIT $2)",
@@ -77,6 +86,8 @@ impl FromRow for Session {
 pub(crate) enum Ending<'a> {
     All,
     Some(&'a [String]),
+    /// All but the newest this many.
+    Beyond(i64),
 }
 
 /// Ends the user's live sessions named by `which`, with the OIDC tokens issued under them, in
@@ -100,6 +111,10 @@ pub(crate) async fn end(
             )
             .await?
         }
+        Ending::Beyond(keep) => {
+            db.query(&END_BEYOND, &[&identity_store_id, &user_id, &keep, &now])
+                .await?
+        }
     };
     // A session's end is its tokens' end, in the same transaction.
     crate::oidc::tokens::revoke_in_sessions(db, &ended, now).await?;
@@ -107,8 +122,8 @@ pub(crate) async fn end(
 }
 
 impl Store {
-    /// Stores a new session of an enabled user and returns its id; None when the user does not
-    /// exist or is disabled.
+    /// Stores a new session of an enabled user and returns its id, ending the user's oldest
+    /// sessions beyond [`MAX_LIVE_SESSIONS`]; None when the user does not exist or is disabled.
     pub async fn create_session(&self, session: &Session) -> StoreResult<Option<String>> {
         let s = session.clone();
         self.write("create_session", async move |db| {
@@ -130,6 +145,15 @@ impl Store {
                     &s.ip_address,
                     &s.user_agent,
                 ],
+            )
+            .await?;
+            let (store, user) = (&s.identity_store_id, &s.user_id);
+            end(
+                db,
+                store,
+                user,
+                Ending::Beyond(MAX_LIVE_SESSIONS),
+                s.created_at,
             )
             .await?;
             Ok(Some(s.session_id))

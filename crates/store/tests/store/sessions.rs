@@ -12,6 +12,7 @@ suite!(
     sweeping_removes_ended_and_expired_sessions,
     sso_configuration_round_trip,
     ending_a_session_revokes_its_tokens,
+    a_sign_in_beyond_the_cap_ends_the_oldest_session,
 );
 
 const HOUR_MS: i64 = 3_600_000;
@@ -400,4 +401,20 @@ async fn ending_a_session_revokes_its_tokens(store: SharedStore) {
         .await
         .expect("end all");
     assert!(!live(&in_kept).await);
+}
+
+async fn a_sign_in_beyond_the_cap_ends_the_oldest_session(store: SharedStore) {
+    use iic_domain::session::MAX_LIVE_SESSIONS;
+    let (sid, alice) = stored_user(&store, "alice").await;
+    let now = iic_domain::clock::now_millis();
+    let mut ids = Vec::new();
+    for i in 0..=MAX_LIVE_SESSIONS {
+        let s = issue(&sid, &alice.user_id, now + i, 3_600, origin());
+        store.create_session(&s.session).await.expect("session");
+        ids.push(s.session.session_id);
+    }
+    let live = live_ids(&store, &sid, &alice.user_id, now + 1_000).await;
+    assert_eq!(live.len() as i64, MAX_LIVE_SESSIONS);
+    assert!(!live.contains(&ids[0]), "the oldest was ended");
+    assert_eq!(live, ids[1..].to_vec(), "the newest stay, oldest first");
 }
