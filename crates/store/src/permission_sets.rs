@@ -1,7 +1,7 @@
 //! Permission sets of instances.
 
+use crate::db::to_json;
 use crate::db::{FromRow, Row, Sql};
-use crate::directory::to_json;
 use crate::error::BoxError;
 use crate::{CreateOutcome, Page, PermissionSet, Store, StoreError, StoreResult, UpdateOutcome};
 

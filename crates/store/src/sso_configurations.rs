@@ -1,7 +1,7 @@
 //! The SSO configuration of instances: one JSON document per instance that set one.
 
+use crate::db::to_json;
 use crate::db::Sql;
-use crate::directory::to_json;
 use crate::{Store, StoreError, StoreResult};
 use iic_domain::sso_configuration::SsoConfiguration;
 

@@ -12,7 +12,7 @@ mod value;
 
 pub(crate) use cause::cause_of;
 pub(crate) use sql::Sql;
-pub(crate) use value::{FromRow, Param, Row, TextList};
+pub(crate) use value::{to_json, FromRow, Param, Row, TextList};
 
 use crate::error::{BoxError, StoreError, StoreResult};
 use postgres::PgPool;

@@ -120,3 +120,11 @@ impl FromRow for bool {
         row.get(0)
     }
 }
+
+/// JSON text of a value the store keeps as JSON (read back with [`Row::json`]).
+pub(crate) fn to_json<T: serde::Serialize>(
+    operation: &'static str,
+    v: &T,
+) -> crate::StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| crate::StoreError::backend(operation, e))
+}

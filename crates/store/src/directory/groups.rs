@@ -1,7 +1,7 @@
 //! Groups of identity stores.
 
 use super::principals::{self, NewRow, Principals};
-use super::to_json;
+use crate::db::to_json;
 use crate::db::{FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::{CreateOutcome, Group, Page, PrincipalKey, Store, StoreResult, UpdateOutcome};

@@ -7,9 +7,9 @@ mod users;
 
 pub(crate) use principals::deprovision_for_principal;
 
-use crate::db::{FromRow, Row, Sql};
+use crate::db::{to_json, FromRow, Row, Sql};
 use crate::error::BoxError;
-use crate::{IdentityStoreInfo, PasswordPolicy, Store, StoreError, StoreResult};
+use crate::{IdentityStoreInfo, PasswordPolicy, Store, StoreResult};
 
 static INFO: Sql = Sql::new(
     "SELECT identity_store_id, instance_id, organization_id, users_count, groups_count, password_policy
@@ -31,11 +31,6 @@ impl FromRow for IdentityStoreInfo {
             password_policy: policy.and_then(|p| serde_json::from_str(&p).ok()),
         })
     }
-}
-
-/// JSON text of a value the store keeps as JSON.
-pub(crate) fn to_json<T: serde::Serialize>(operation: &'static str, v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::backend(operation, e))
 }
 
 impl Store {

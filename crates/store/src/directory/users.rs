@@ -1,7 +1,7 @@
 //! Users of identity stores.
 
 use super::principals::{self, NewRow, Principals};
-use super::to_json;
+use crate::db::to_json;
 use crate::db::{Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::sessions::{self, Ending};

@@ -1,7 +1,7 @@
 //! Registered OIDC clients, and the portal an instance is reached by.
 
 use super::OidcClient;
-use crate::db::{FromRow, Row, Sql};
+use crate::db::{to_json, FromRow, Row, Sql};
 use crate::error::BoxError;
 use crate::instances::instance_columns;
 use crate::{Instance, Store, StoreResult};
@@ -36,14 +36,12 @@ impl FromRow for OidcClient {
     }
 }
 
-pub(super) fn json_list(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
-}
-
 impl Store {
     pub async fn register_oidc_client(&self, client: &OidcClient) -> StoreResult<()> {
         let c = client.clone();
         self.write_one("register_oidc_client", async move |db| {
+            let scopes = to_json("register_oidc_client", &c.scopes)?;
+            let grant_types = to_json("register_oidc_client", &c.grant_types)?;
             db.execute(
                 &INSERT,
                 &[
@@ -51,8 +49,8 @@ impl Store {
                     &c.secret_sha256,
                     &c.name,
                     &c.client_type,
-                    &json_list(&c.scopes),
-                    &json_list(&c.grant_types),
+                    &scopes,
+                    &grant_types,
                     &c.issued_at,
                     &c.expires_at,
                 ],

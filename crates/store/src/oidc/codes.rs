@@ -1,10 +1,9 @@
 //! Authorization codes: issued by the sign-in pages, redeemed once by their client at the
 //! token endpoint with the same redirect URI and, when a PKCE challenge was given, its verifier.
 
-use super::clients::json_list;
 use super::tokens::insert_token;
 use super::{AuthCode, CodeRedemption, NewTokens, OidcToken, PollOutcome};
-use crate::db::{FromRow, Row, Sql};
+use crate::db::{to_json, FromRow, Row, Sql};
 use crate::error::BoxError;
 use crate::{Store, StoreResult};
 use iic_domain::oidc::{pkce, OAuthError};
@@ -53,6 +52,7 @@ impl Store {
     pub async fn create_auth_code(&self, code: &AuthCode) -> StoreResult<()> {
         let c = code.clone();
         self.write_one("create_auth_code", async move |db| {
+            let scopes = to_json("create_auth_code", &c.scopes)?;
             db.execute(
                 &INSERT,
                 &[
@@ -64,7 +64,7 @@ impl Store {
                     &c.identity_store_id,
                     &c.user_id,
                     &c.session_id,
-                    &json_list(&c.scopes),
+                    &scopes,
                     &c.expires_at,
                 ],
             )

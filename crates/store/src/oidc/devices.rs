@@ -2,10 +2,9 @@
 //! it is redeemed once. A poll runs in one transaction holding the grant's row, so concurrent
 //! polls of one approved code issue tokens exactly once.
 
-use super::clients::json_list;
 use super::tokens::insert_token;
 use super::{DeviceDecision, DeviceGrant, NewTokens, OidcToken, PollOutcome};
-use crate::db::{FromRow, Row, Sql};
+use crate::db::{to_json, FromRow, Row, Sql};
 use crate::error::BoxError;
 use crate::{Store, StoreResult};
 use iic_domain::names::Named;
@@ -75,6 +74,7 @@ impl Store {
     pub async fn start_device_grant(&self, grant: &DeviceGrant) -> StoreResult<()> {
         let g = grant.clone();
         self.write_one("start_device_grant", async move |db| {
+            let scopes = to_json("start_device_grant", &g.scopes)?;
             db.execute(
                 &INSERT,
                 &[
@@ -83,7 +83,7 @@ impl Store {
                     &g.client_id,
                     &g.instance_id,
                     &g.identity_store_id,
-                    &json_list(&g.scopes),
+                    &scopes,
                     &g.state.name(),
                     &g.interval_secs,
                     &g.last_poll_at,

@@ -1,9 +1,8 @@
 //! Issued tokens: looked up by the hash of the access token, refreshed by the hash of the
 //! refresh token (which is then spent), revoked one by one or by session, swept once useless.
 
-use super::clients::json_list;
 use super::{NewTokens, OidcSweep, OidcToken};
-use crate::db::{Db, FromRow, Row, Sql, TextList};
+use crate::db::{to_json, Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::{Store, StoreResult};
 
@@ -78,6 +77,7 @@ pub(super) async fn insert_token(
     refresh_sha256: Option<&str>,
 ) -> StoreResult<()> {
     let refresh = refresh_sha256.map(str::to_string);
+    let scopes = to_json("insert_token", &t.scopes)?;
     db.execute(
         &INSERT,
         &[
@@ -87,7 +87,7 @@ pub(super) async fn insert_token(
             &t.identity_store_id,
             &t.user_id,
             &t.session_id,
-            &json_list(&t.scopes),
+            &scopes,
             &t.access_expires_at,
             &t.refresh_expires_at,
             &t.revoked_at,
