@@ -289,21 +289,7 @@ async fn a_marker_from_one_listing_is_refused_by_another_organization() {
 #[tokio::test]
 async fn member_account_cannot_reach_the_identity_store() {
     let f = fixture().await;
-    let (s, _, _) = call(
-        &f.app,
-        signed("POST", "/v1/service/start", "", &f.management, &[]),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let (_, body, _) = call(
-        &f.app,
-        signed("GET", "/v1/instances", "", &f.management, &[]),
-    )
-    .await;
-    let store_id = body["instances"][0]["identity_store_id"]
-        .as_str()
-        .expect("store id")
-        .to_string();
+    let store_id = common::start_service(&f).await;
     let path = format!("/v1/identity-stores/{store_id}/users");
     let (s, _, _) = call(&f.app, signed("GET", &path, "", &f.management, &[])).await;
     assert_eq!(s, StatusCode::OK);

@@ -17,21 +17,7 @@ struct Env {
 
 async fn env() -> Env {
     let f = fixture().await;
-    let (s, _, _) = call(
-        &f.app,
-        signed("POST", "/v1/service/start", "", &f.management, &[]),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let (_, body, _) = call(
-        &f.app,
-        signed("GET", "/v1/instances", "", &f.management, &[]),
-    )
-    .await;
-    let sid = body["instances"][0]["identity_store_id"]
-        .as_str()
-        .expect("store id")
-        .to_string();
+    let sid = start_service(&f).await;
     let user = json!({
         "user_name": "alice",
         "display_name": "Alice",

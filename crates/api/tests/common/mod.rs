@@ -188,3 +188,22 @@ pub async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value, Strin
     };
     (status, json, rid)
 }
+
+/// Starts the service as the management account; returns the identity store id of its instance.
+pub async fn start_service(f: &Fixture) -> String {
+    let (s, b, _) = call(
+        &f.app,
+        signed("POST", "/v1/service/start", "", &f.management, &[]),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, body, _) = call(
+        &f.app,
+        signed("GET", "/v1/instances", "", &f.management, &[]),
+    )
+    .await;
+    body["instances"][0]["identity_store_id"]
+        .as_str()
+        .expect("store id")
+        .to_string()
+}
