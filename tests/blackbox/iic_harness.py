@@ -3,6 +3,7 @@ with the official SDK's own signer for the cases the SDK clients cannot produce 
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,8 +13,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import pytest
 import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
@@ -195,3 +198,20 @@ def stored_bytes(server, tables):
         if os.path.exists(path):
             out += open(path, "rb").read()
     return out
+
+
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def expect_error(fn, status_code, code, *fragments):
+    """Calls `fn` through the SDK and expects it refused: the status, the IIC code, a request id,
+    and each fragment in the message."""
+    with pytest.raises(ClientRequestException) as info:
+        fn()
+    e = info.value
+    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
+    assert e.error_code == code, (e.error_code, e.error_msg)
+    assert HEX32.match(e.request_id or ""), e.request_id
+    for fragment in fragments:
+        assert fragment in e.error_msg, (fragment, e.error_msg)
+    return e

@@ -28,23 +28,12 @@ from huaweicloudsdkidentitycenterstore.v1 import (
 from huaweicloudsdkorganizations.v1 import (
     CreateAccountReqBody, CreateAccountRequest, ShowCreateAccountStatusRequest)
 
-from iic_harness import new_server
+from iic_harness import expect_error, new_server
 from sdk_clients import identity_center, identity_store, organizations
 
 FULL = "8a14c1e2f0b34c4f9a0e6f1d2c3b4a50"
 READ = "8a14c1e2f0b34c4f9a0e6f1d2c3b4a51"
 POLICY = json.dumps({"Version": "5.0", "Statement": [{"Effect": "Allow", "Action": ["obs:*:get*"]}]})
-
-
-def expect_error(fn, status_code, code, *fragments):
-    with pytest.raises(ClientRequestException) as info:
-        fn()
-    e = info.value
-    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
-    assert e.error_code == code, (e.error_code, e.error_msg)
-    for fragment in fragments:
-        assert fragment in e.error_msg, (fragment, e.error_msg)
-    return e
 
 
 def poll(fn, timeout=20):

@@ -12,7 +12,6 @@ import subprocess
 import time
 from urllib.parse import quote, unquote_to_bytes
 
-import pytest
 import requests
 from huaweicloudsdkcore.auth.credentials import GlobalCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
@@ -29,10 +28,9 @@ from huaweicloudsdkorganizations.v1 import (
     CreateAccountReqBody, CreateAccountRequest, CreateOrganizationalUnitReqBody,
     CreateOrganizationalUnitRequest, ListRootsRequest, ShowCreateAccountStatusRequest)
 
-from iic_harness import iic_binary, sdk_date, send, signed
+from iic_harness import HEX32, iic_binary, sdk_date, send, signed
 from sdk_clients import identity_center, identity_store, organizations
 
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 # The SDK package and client of each wire API the server routes.
 SDKS = {

@@ -9,19 +9,16 @@ import socket
 import stat
 import time
 
-import pytest
 import requests
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkidentitycenter.v1 import (
     CreateAliasReqBody, CreateAliasRequest, DeleteIdentityCenterRequest,
     DescribeRegisteredRegionsRequest, GetIdentityCenterServiceStatusRequest,
     ListIdentityStoreAssociationRequest, ListInstancesRequest, RegisterRegionReqBody,
     RegisterRegionRequest, StartIdentityCenterRequest)
 
-from iic_harness import sdk_date, send, signed, stored_bytes
+from iic_harness import HEX32, expect_error, sdk_date, send, signed, stored_bytes
 from sdk_clients import identity_center
 
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
 def status(client):
@@ -31,18 +28,6 @@ def status(client):
 
 def instances(client, **kw):
     return client.list_instances(ListInstancesRequest(**kw))
-
-
-def expect_error(fn, status_code, code, *fragments):
-    with pytest.raises(ClientRequestException) as info:
-        fn()
-    e = info.value
-    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
-    assert e.error_code == code, (e.error_code, e.error_msg)
-    assert HEX32.match(e.request_id or ""), e.request_id
-    for fragment in fragments:
-        assert fragment in e.error_msg, (fragment, e.error_msg)
-    return e
 
 
 def test_healthz_needs_no_signature(server):

@@ -1,11 +1,9 @@
 """Identity store: users, groups, memberships, password policy and summary through the official
 SDK (`huaweicloudsdkidentitycenterstore`, BasicCredentials with the project id)."""
 
-import os
 import re
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkidentitycenterstore.v1 import (
     AlternateIdentifierDto, AttributeOperationDto, CreateGroupMembershipReqBody,
     CreateGroupMembershipRequest, CreateGroupReqBody, CreateGroupRequest, CreateUserReqBody,
@@ -22,7 +20,7 @@ from huaweicloudsdkidentitycenterstore.v1 import (
     UpdatePasswordPolicyRequest, UpdatePwdModeReqBody, UpdateUserReqBody, UpdateUserRequest,
     VerifyEmailRequest)
 
-from iic_harness import new_server, stored_bytes
+from iic_harness import expect_error, new_server, stored_bytes
 from sdk_clients import identity_store, started_store_id
 
 ID = re.compile(r"^[0-9a-f]{10}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -34,17 +32,6 @@ def env():
     sid = started_store_id(server)
     yield server, identity_store(server), sid
     server.close()
-
-
-def expect_error(fn, status_code, code, *fragments):
-    with pytest.raises(ClientRequestException) as info:
-        fn()
-    e = info.value
-    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
-    assert e.error_code == code, (e.error_code, e.error_msg)
-    for fragment in fragments:
-        assert fragment in e.error_msg, (fragment, e.error_msg)
-    return e
 
 
 def user_body(name, mode="EMAIL", **extra):

@@ -24,7 +24,7 @@ from huaweicloudsdkorganizations.v1 import (
     TrustedServiceReqBody, UpdateAccountReqBody, UpdateAccountRequest)
 from huaweicloudsdkidentitycenterstore.v1 import ListUsersRequest
 
-from iic_harness import iic_cli, new_server
+from iic_harness import expect_error, iic_cli, new_server
 from sdk_clients import identity_center, identity_store, organizations
 
 IC = "service.IdentityCenter"
@@ -35,17 +35,6 @@ def env():
     server = new_server()
     yield server, organizations(server)
     server.close()
-
-
-def expect_error(fn, status_code, code, *fragments):
-    with pytest.raises(ClientRequestException) as info:
-        fn()
-    e = info.value
-    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
-    assert e.error_code == code, (e.error_code, e.error_msg)
-    for fragment in fragments:
-        assert fragment in e.error_msg, (fragment, e.error_msg)
-    return e
 
 
 def create_account(client, name, **kw):

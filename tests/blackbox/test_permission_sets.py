@@ -5,7 +5,6 @@ import json
 import re
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkidentitycenter.v1 import (
     AttachManagedPolicyToPermissionSetReqBody, AttachManagedPolicyToPermissionSetRequest,
     AttachManagedRoleToPermissionSetRequest, CreatePermissionSetReqBody,
@@ -22,7 +21,7 @@ from huaweicloudsdkidentitycenter.v1 import (
     ResourceDetachManagedPolicyFromPermissionSetReqBody, StartIdentityCenterRequest, TagDto,
     TagResourceReqBody, UpdatePermissionSetReqBody, UpdatePermissionSetRequest)
 
-from iic_harness import new_server
+from iic_harness import expect_error, new_server
 from sdk_clients import identity_center
 
 FULL = "8a14c1e2f0b34c4f9a0e6f1d2c3b4a50"       # IdentityCenterFullAccess
@@ -42,17 +41,6 @@ def env():
     iid = c.list_instances(ListInstancesRequest()).instances[0].instance_id
     yield server, c, iid
     server.close()
-
-
-def expect_error(fn, status_code, code, *fragments):
-    with pytest.raises(ClientRequestException) as info:
-        fn()
-    e = info.value
-    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
-    assert e.error_code == code, (e.error_code, e.error_msg)
-    for fragment in fragments:
-        assert fragment in e.error_msg, (fragment, e.error_msg)
-    return e
 
 
 def create(c, iid, name, **kw):

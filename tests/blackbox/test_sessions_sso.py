@@ -4,7 +4,6 @@ later), so listing and ending real sessions is covered by the Rust API tests; he
 list, unknown users and unknown session ids."""
 
 import pytest
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkidentitycenter.v1 import (
     GetSsoConfigurationRequest, ListInstancesRequest, SessionConfigurationDto, SSOConfigurationDto,
     UpdateSsoConfigurationReqBody, UpdateSsoConfigurationRequest)
@@ -12,7 +11,7 @@ from huaweicloudsdkidentitycenterstore.v1 import (
     BatchDeleteSessionsReqBody, BatchDeleteSessionsRequest, CreateUserReqBody, CreateUserRequest,
     EmailDto, ListSessionsRequest, NameDto)
 
-from iic_harness import new_server
+from iic_harness import expect_error, new_server
 from sdk_clients import identity_center, identity_store, started_store_id
 
 AGE = "sso_configuration.session_configuration.max_authentication_age"
@@ -26,17 +25,6 @@ def env():
     instance_id = ic.list_instances(ListInstancesRequest()).instances[0].instance_id
     yield server, ic, identity_store(server), instance_id, sid
     server.close()
-
-
-def expect_error(fn, status_code, code, *fragments):
-    with pytest.raises(ClientRequestException) as info:
-        fn()
-    e = info.value
-    assert e.status_code == status_code, (e.status_code, e.error_code, e.error_msg)
-    assert e.error_code == code, (e.error_code, e.error_msg)
-    for fragment in fragments:
-        assert fragment in e.error_msg, (fragment, e.error_msg)
-    return e
 
 
 def get_config(ic, instance_id):
