@@ -85,8 +85,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        let service = service(parts);
         let op = parts.extensions.get::<Arc<Operation>>().cloned();
-        let service = op.as_ref().map_or(Service::IdentityCenter, |op| op.service);
         let named = |name: &str| match &op {
             Some(op) => op.path_name(name).to_string(),
             None => name.to_string(),
