@@ -70,11 +70,11 @@ def test_register_and_start_a_device_authorization(quick):
     assert info.client_secret_expires_at > now + 86_400
     assert info.token_endpoint == f"{quick.url}/v1/tokens"
     assert info.scopes == ["openid"]
-    d = start(client, info, f"{quick.url}/start/{store_id}")
+    d = start(client, info, f"{quick.url}/{store_id}/portal")
     assert len(d.device_code) == 64
     assert len(d.user_code) == 9 and d.user_code[4] == "-"
-    assert d.verification_uri == f"{quick.url}/device"
-    assert d.verification_uri_complete == f"{quick.url}/device?user_code={d.user_code}"
+    assert d.verification_uri == f"{quick.url}/{store_id}/portal/device"
+    assert d.verification_uri_complete == f"{quick.url}/{store_id}/portal/device?user_code={d.user_code}"
     assert (d.expires_in, d.interval) == (2, 1)
 
 
@@ -82,7 +82,7 @@ def test_polling_before_approval(quick):
     client = oidc(quick)
     store_id = started_store_id(quick)
     info = register(client)
-    d = start(client, info, f"{quick.url}/start/{store_id}")
+    d = start(client, info, f"{quick.url}/{store_id}/portal")
     assert oauth_error(refused(lambda: poll(client, info, d.device_code))) \
         == "authorization_pending"
     assert oauth_error(refused(lambda: poll(client, info, d.device_code))) == "slow_down"
@@ -95,7 +95,7 @@ def test_client_and_grant_errors(quick):
     client = oidc(quick)
     store_id = started_store_id(quick)
     info = register(client)
-    d = start(client, info, f"{quick.url}/start/{store_id}")
+    d = start(client, info, f"{quick.url}/{store_id}/portal")
     assert oauth_error(refused(lambda: poll(client, info, d.device_code, secret="wrong"))) \
         == "invalid_client"
     assert oauth_error(refused(lambda: poll(client, info, d.device_code,
@@ -106,7 +106,7 @@ def test_client_and_grant_errors(quick):
     assert oauth_error(refused(lambda: poll(client, info, d.device_code,
                                             grant_type="client_credentials"))) \
         == "unsupported_grant_type"
-    assert oauth_error(refused(lambda: start(client, info, f"{quick.url}/start/{store_id}",
+    assert oauth_error(refused(lambda: start(client, info, f"{quick.url}/{store_id}/portal",
                                              secret="wrong"))) == "invalid_client"
 
 
@@ -114,7 +114,7 @@ def test_start_url_must_name_a_portal_of_this_server(quick):
     client = oidc(quick)
     store_id = started_store_id(quick)
     info = register(client)
-    for url in ["https://elsewhere.example/start/" + store_id, f"{quick.url}/start/d-0000000000",
+    for url in ["https://elsewhere.example/" + store_id + "/portal", f"{quick.url}/d-0000000000/portal",
                 f"{quick.url}/portal/{store_id}", "not a url"]:
         e = refused(lambda: start(client, info, url))
         assert (e.status_code, e.error_code) == (400, "IIC.400"), url

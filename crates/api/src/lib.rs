@@ -16,6 +16,7 @@ pub mod identity_store;
 pub mod oidc;
 pub mod operation;
 pub mod organizations;
+pub mod pages;
 pub mod paging;
 pub mod pipeline;
 pub mod state;

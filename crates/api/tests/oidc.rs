@@ -123,15 +123,15 @@ fn oauth_error(b: &Value) -> &str {
 async fn the_device_flow_issues_once_and_refreshes() {
     let (f, app) = oidc_fixture(settings()).await;
     let (id, secret) = register(&app).await;
-    let (s, d) = start(&app, &id, &secret, &format!("{PUBLIC}/start/corp")).await;
+    let (s, d) = start(&app, &id, &secret, &format!("{PUBLIC}/corp/portal")).await;
     assert_eq!(s, StatusCode::OK, "{d}");
-    assert_eq!(d["verification_uri"], format!("{PUBLIC}/device"));
+    assert_eq!(d["verification_uri"], format!("{PUBLIC}/corp/portal/device"));
     assert_eq!(d["interval"], 1);
     assert_eq!(d["expires_in"], 600);
     let user_code = d["user_code"].as_str().unwrap();
     assert_eq!(
         d["verification_uri_complete"],
-        format!("{PUBLIC}/device?user_code={user_code}")
+        format!("{PUBLIC}/corp/portal/device?user_code={user_code}")
     );
     let device_code = d["device_code"].as_str().unwrap().to_string();
 
@@ -245,17 +245,17 @@ async fn client_and_request_errors_carry_oauth_codes() {
     let (_, b, _) = call(&app, post("/v1/tokens", &json!([1]))).await;
     assert_eq!(oauth_error(&b), "invalid_request");
 
-    let (s, b) = start(&app, &id, &secret, "http://elsewhere.test/start/corp").await;
+    let (s, b) = start(&app, &id, &secret, "http://elsewhere.test/corp/portal").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert!(
         b["error_msg"].as_str().unwrap().contains("start_url"),
         "{b}"
     );
-    let (s, _) = start(&app, &id, &secret, &format!("{PUBLIC}/start/d-9999999999")).await;
+    let (s, _) = start(&app, &id, &secret, &format!("{PUBLIC}/d-9999999999/portal")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, d) = start(&app, &id, &secret, &format!("{PUBLIC}/start/{STORE_ID}/")).await;
+    let (s, d) = start(&app, &id, &secret, &format!("{PUBLIC}/{STORE_ID}/portal/")).await;
     assert_eq!(s, StatusCode::OK, "{d}");
-    let (_, b) = start(&app, &id, "wrong", &format!("{PUBLIC}/start/corp")).await;
+    let (_, b) = start(&app, &id, "wrong", &format!("{PUBLIC}/corp/portal")).await;
     assert_eq!(oauth_error(&b), "invalid_client");
 
     // A client uses only the grants it registered (and refresh, which any grant leads to).
@@ -267,7 +267,7 @@ async fn client_and_request_errors_carry_oauth_codes() {
     .await;
     assert_eq!(oauth_error(&b), "unauthorized_client");
     let (web, web_secret) = register_for(&app, &["authorization_code"]).await;
-    let (s, b) = start(&app, &web, &web_secret, &format!("{PUBLIC}/start/corp")).await;
+    let (s, b) = start(&app, &web, &web_secret, &format!("{PUBLIC}/corp/portal")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(oauth_error(&b), "unauthorized_client");
     let (_, b) = token(&app, device_poll(&web, &web_secret, "abc")).await;
@@ -327,7 +327,7 @@ async fn registrations_are_rate_limited_per_address() {
     .await;
     register(&app).await;
     let (id, secret) = register(&app).await;
-    let (s, b) = start(&app, &id, &secret, &format!("{PUBLIC}/start/corp")).await;
+    let (s, b) = start(&app, &id, &secret, &format!("{PUBLIC}/corp/portal")).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{b}");
     assert!(
         b["error_code"].as_str().is_some() && b["request_id"].as_str().is_some(),
@@ -343,7 +343,7 @@ async fn an_expired_device_code_says_so() {
     })
     .await;
     let (id, secret) = register(&app).await;
-    let (_, d) = start(&app, &id, &secret, &format!("{PUBLIC}/start/corp")).await;
+    let (_, d) = start(&app, &id, &secret, &format!("{PUBLIC}/corp/portal")).await;
     let code = d["device_code"].as_str().unwrap().to_string();
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let (_, b) = token(&app, device_poll(&id, &secret, &code)).await;
@@ -376,7 +376,7 @@ async fn an_expired_client_is_an_invalid_client() {
     })
     .await;
     let (id, secret) = register(&app).await;
-    let (_, b) = start(&app, &id, &secret, &format!("{PUBLIC}/start/corp")).await;
+    let (_, b) = start(&app, &id, &secret, &format!("{PUBLIC}/corp/portal")).await;
     assert_eq!(oauth_error(&b), "invalid_client");
     let (_, b) = token(&app, device_poll(&id, &secret, "abc")).await;
     assert_eq!(oauth_error(&b), "invalid_client");

@@ -20,14 +20,15 @@ pub struct StartBody {
     start_url: String,
 }
 
-/// The identity store id or alias a portal URL `<public_url>/start/<key>[/]` names.
+/// The identity store id or alias a portal URL `<public_url>/<key>/portal[/]` names.
 pub fn portal_key<'a>(public_url: &str, start_url: &'a str) -> Option<&'a str> {
     let head = start_url.get(..public_url.len())?;
     if !head.eq_ignore_ascii_case(public_url) {
         return None;
     }
-    let rest = start_url.get(public_url.len()..)?.strip_prefix("/start/")?;
-    let key = rest.strip_suffix('/').unwrap_or(rest);
+    let rest = start_url.get(public_url.len()..)?.strip_prefix('/')?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let key = rest.strip_suffix("/portal")?;
     let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     plain.then_some(key)
 }
@@ -52,7 +53,7 @@ pub async fn start(
     }
     let not_a_portal = || {
         fail(ApiError::bad_request(format!(
-            "start_url must be the user portal URL of an instance of this server, {}/start/<identity store id or alias>",
+            "start_url must be the user portal URL of an instance of this server, {}/<identity store id or alias>/portal",
             settings.public_url
         )))
     };
@@ -98,12 +99,12 @@ pub async fn start(
         return Err(fail(ApiError::concurrency_conflict()));
     }
     let shown = oidc::show_user_code(&grant.user_code);
-    let base = &settings.public_url;
+    let device_page = crate::pages::device_url(&settings.public_url, key);
     Ok(Json(json!({
         "device_code": device_code,
         "user_code": shown,
-        "verification_uri": format!("{base}/device"),
-        "verification_uri_complete": format!("{base}/device?user_code={shown}"),
+        "verification_uri": device_page,
+        "verification_uri_complete": format!("{device_page}?user_code={shown}"),
         "expires_in": settings.device_code_ttl_secs,
         "interval": settings.poll_interval_secs,
     })))
@@ -117,19 +118,20 @@ mod tests {
     fn a_portal_url_names_its_instance() {
         let base = "http://127.0.0.1:8080";
         assert_eq!(
-            portal_key(base, "http://127.0.0.1:8080/start/d-12ab"),
+            portal_key(base, "http://127.0.0.1:8080/d-12ab/portal"),
             Some("d-12ab")
         );
         assert_eq!(
-            portal_key(base, "HTTP://127.0.0.1:8080/start/corp/"),
+            portal_key(base, "HTTP://127.0.0.1:8080/corp/portal/"),
             Some("corp")
         );
         for bad in [
-            "http://127.0.0.1:8080/start/",
-            "http://127.0.0.1:8080/start/a/b",
+            "http://127.0.0.1:8080//portal",
+            "http://127.0.0.1:8080/a/b/portal",
             "http://127.0.0.1:8080/portal/d-1",
-            "http://127.0.0.1:80800/start/d-1",
-            "http://example.com/start/d-1",
+            "http://127.0.0.1:80800/d-1/portal",
+            "http://example.com/d-1/portal",
+            "http://127.0.0.1:8080/d-1/portal/device",
             "http://127.0.0.1:8080",
         ] {
             assert_eq!(portal_key(base, bad), None, "{bad}");

@@ -22,9 +22,9 @@ pub use rate::{Peer, RateLimiter};
 /// Lifetimes, the polling interval, the public URL and the rate limit of the OIDC API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcSettings {
-    /// Where clients and browsers reach this server, without a trailing `/`: the user portal is
-    /// `<public_url>/start/<identity store id or alias>`, the verification page
-    /// `<public_url>/device`.
+    /// Where clients and browsers reach this server, without a trailing `/`: the user portal of
+    /// an instance is `<public_url>/<identity store id or alias>/portal`, its verification page
+    /// `<portal>/device`.
     pub public_url: String,
     pub device_code_ttl_secs: i64,
     pub access_token_ttl_secs: i64,
