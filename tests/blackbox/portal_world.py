@@ -115,7 +115,7 @@ def register_client(server):
     return oidc(server).register_client(RegisterClientRequest(body=RegisterClientReqBody(
         client_name="iic-blackbox", client_type="public",
         token_endpoint_auth_method="client_secret_post",
-        grant_types=[DEVICE_GRANT, REFRESH_GRANT], response_types=["code"],
+        grant_types=[DEVICE_GRANT], response_types=["code"],
         scopes=["openid"]))).client_info
 
 

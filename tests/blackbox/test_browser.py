@@ -143,6 +143,14 @@ def assert_security_headers(headers, where):
         f"{where}: framing is not forbidden"
 
 
+def assert_page_headers(driver, where):
+    """Fetches the browser's current page again over plain HTTP, with its session."""
+    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    status, headers, body = fetch(driver.current_url, cookies)
+    assert status == 200, (where, status, body)
+    assert_security_headers(headers, where)
+
+
 def session_cookie(headers):
     for line in headers.get_all("Set-Cookie") or []:
         if line.startswith("iic_session="):
@@ -195,6 +203,7 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
     assert browser.current_url.startswith(portal + "/login"), browser.current_url
     sign_in = form(browser, "sign-in")
     screenshot(browser, "01-sign-in")
+    assert_page_headers(browser, "GET sign-in")
     fill(sign_in, username=w["user_name"])
     submit(sign_in)
 
@@ -207,6 +216,7 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
     assert browser.current_url.startswith(portal + "/password"), browser.current_url
     change = form(browser, "password-change")
     screenshot(browser, "03-password-change")
+    assert_page_headers(browser, "GET password change")
     fill(change, new_password="short", confirm_password="short")
     submit(change)
     form(browser, "password-change")
@@ -225,6 +235,7 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
     entry = form(browser, "device-code")
     assert entry.find_element(By.NAME, "user_code").get_attribute("value") == device.user_code
     screenshot(browser, "04-device")
+    assert_page_headers(browser, "GET device")
     submit(entry)
 
     decision = form(browser, "device-decision")
@@ -244,9 +255,7 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
     assert w["set_name"] in accounts[0].text
     assert browser.find_elements(By.ID, "sign-out")
     screenshot(browser, "07-portal-home")
-    status, headers, _ = fetch(portal, {"iic_session": browser.get_cookie("iic_session")["value"]})
-    assert status == 200
-    assert_security_headers(headers, "GET portal home")
+    assert_page_headers(browser, "GET portal home")
 
     credentials = accounts[0].find_elements(By.CSS_SELECTOR, "form.credentials")
     assert len(credentials) == 1
@@ -273,9 +282,6 @@ def test_security_headers_and_session_cookie_over_plain_http(world):
     assert status == 303, status
     assert urllib.parse.urljoin(portal, headers["Location"]).startswith(portal + "/login"), \
         headers["Location"]
-    status, headers, _ = fetch(portal + "/device?user_code=ABCD-EFGH")
-    assert status in (200, 303), status
-    assert_security_headers(headers, "GET device")
     _, one_time = create_otp_user(server, w["store_id"], "headers.user")
     cookies = sign_in_over_http(portal, "headers.user", one_time)
     status, headers, body = fetch(portal + "/password", cookies)
