@@ -2,6 +2,7 @@
 //! its next request as soon as the previous answer arrives, for a fixed time.
 
 pub mod directory;
+pub mod oidc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -151,6 +152,10 @@ pub trait Workload: Send + Sync + 'static {
     fn next(&self, state: &mut Self::State, host: &str) -> Option<Request<Full<Bytes>>>;
     /// Sees each answer (status and body), e.g. to follow paging markers.
     fn answered(&self, _state: &mut Self::State, _status: u16, _body: &Bytes) {}
+    /// Whether an answer counts as an error of the run: by default, any status but 2xx.
+    fn failed(&self, status: u16, _body: &Bytes) -> bool {
+        !(200..300).contains(&status)
+    }
 }
 
 /// The same request over and over.
@@ -216,7 +221,7 @@ pub async fn run<W: Workload>(
                 last_done = done;
                 if sent >= measure_from && done <= end {
                     samples.push(done.duration_since(sent).as_micros() as u64);
-                    if !(200..300).contains(&status) {
+                    if workload.failed(status, &body) {
                         errors += 1;
                     }
                 }

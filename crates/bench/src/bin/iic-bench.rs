@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use iic_bench::directory::{CreateAssignments, CreateUsers, WalkUsers};
+use iic_bench::oidc::{self, PollPending, StartDevices};
 use iic_bench::{build_request, one_shot, run, Credentials, Repeat, Report, Target};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,12 @@ enum Mode {
         /// `postgres://…` to run the server on PostgreSQL (a fresh schema is used).
         #[arg(long)]
         database_url: Option<String>,
+    },
+    /// CreateToken polls answered `authorization_pending`, round-robin over `--device-codes`
+    /// pending device authorizations (poll interval 1 s).
+    DevicePolls {
+        #[arg(long, default_value_t = 40_000)]
+        device_codes: usize,
     },
 }
 
@@ -652,6 +659,83 @@ async fn assignments_on(
     Ok(())
 }
 
+async fn device_polls(args: Args, device_codes: usize) -> Result<(), String> {
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let env = [
+        ("IIC_OIDC_RATE_PER_MINUTE", "1000000".to_string()),
+        ("IIC_DEVICE_POLL_INTERVAL_SECS", "1".to_string()),
+    ];
+    let iic = Iic::start_with(&iic_bin, &env).await?;
+    let host = iic.addr.to_string();
+    let (status, body) = one_shot(iic.addr, oidc::register_request(&host)).await?;
+    let registered: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| format!("RegisterClient {status}: {e}"))?;
+    let info = &registered["client_info"];
+    let client = oidc::Client {
+        id: info["client_id"].as_str().unwrap_or_default().to_string(),
+        secret: info["client_secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let starts = Arc::new(StartDevices {
+        client: client.clone(),
+        start_url: format!("http://{host}/{}/portal", iic.identity_store_id),
+        count: device_codes,
+        next_index: Default::default(),
+        codes: Default::default(),
+    });
+    let started = run(
+        "StartDeviceAuthorization",
+        iic.addr,
+        starts.clone(),
+        args.connections,
+        Duration::ZERO,
+        Duration::from_secs(600),
+    )
+    .await?;
+    print(&started);
+    let codes = std::mem::take(&mut *starts.codes.lock().map_err(|e| e.to_string())?);
+    if codes.len() != device_codes {
+        return Err(format!(
+            "{} device authorizations of {device_codes} answered a device code",
+            codes.len()
+        ));
+    }
+    println!(
+        "{} connections; CreateToken round-robin over {device_codes} pending device codes",
+        args.connections
+    );
+    let polls = Arc::new(PollPending {
+        client,
+        codes,
+        next_index: Default::default(),
+        slow_downs: Default::default(),
+    });
+    let r = run(
+        "CreateToken authorization_pending",
+        iic.addr,
+        polls.clone(),
+        args.connections,
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    )
+    .await?;
+    print(&r);
+    let slow_downs = polls.slow_downs.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "{}",
+        serde_json::json!({ "start": started, "poll": r, "slow_down": slow_downs })
+    );
+    if r.errors > 0 || started.errors > 0 {
+        return Err(format!(
+            "{} polls not answered authorization_pending ({slow_downs} slow_down)",
+            r.errors
+        ));
+    }
+    Ok(())
+}
+
 fn read_credentials(dir: &Path) -> Result<Credentials, String> {
     let path = dir.join("bootstrap-credentials.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -679,6 +763,9 @@ fn main() -> std::process::ExitCode {
             accounts,
             database_url,
         }) => rt.block_on(assignments(cli.args, users, accounts, database_url)),
+        Some(Mode::DevicePolls { device_codes }) => {
+            rt.block_on(device_polls(cli.args, device_codes))
+        }
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
