@@ -18,6 +18,7 @@ pub mod permission_set;
 pub mod policy;
 pub mod retry;
 pub mod session;
+pub mod sign_in;
 pub mod signing;
 pub mod sso_configuration;
 pub mod text;

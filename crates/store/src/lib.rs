@@ -26,6 +26,7 @@ mod org_structure;
 mod permission_sets;
 mod schema;
 mod sessions;
+mod sign_in_throttle;
 mod sso_configurations;
 
 pub use error::{StoreError, StoreResult};

@@ -421,6 +421,19 @@ const MIGRATIONS: &[Migration] = &[
              configuration TEXT NOT NULL,
              updated_at {int} NOT NULL);",
     ),
+    // 12: sign-in. A user whose password is a one-time password (every stored hash so far) must
+    // change it at the next sign-in. Failed sign-ins are counted per throttle key (a user name,
+    // a source address, a device-code entry of a session) in a window, and lock the key.
+    Migration::Same(
+        "ALTER TABLE users ADD COLUMN password_must_change BOOLEAN NOT NULL DEFAULT FALSE;
+         UPDATE users SET password_must_change = TRUE WHERE password_hash IS NOT NULL;
+         CREATE TABLE sign_in_failures (
+             throttle_key TEXT PRIMARY KEY,
+             failures {int} NOT NULL,
+             window_started_at {int} NOT NULL,
+             locked_until {int});
+         CREATE INDEX sign_in_failures_window ON sign_in_failures(window_started_at);",
+    ),
 ];
 
 /// The schema version this code writes.

@@ -30,6 +30,7 @@ mod org_structure;
 mod organizations;
 mod permission_sets;
 mod sessions;
+mod sign_in;
 mod upgrade;
 
 use iic_store::SharedStore;
