@@ -1,26 +1,30 @@
 """The sign-in pages in a real browser: headless Chromium driven through chromedriver walks the
 device flow a person would — the verification link, sign-in with a one-time password, the forced
-password change, the device confirmation — while the OIDC SDK polls for its token; then the
-portal home, temporary credentials and sign-out. Every page is saved as a screenshot under
-target/screenshots/, and the security headers and cookie flags are checked over plain HTTP."""
+password change (a weak password and the one-time password itself refused), the device
+confirmation — while the OIDC SDK polls for its token; then sign-out; and, for a second user, the
+portal home with the assigned account and temporary credentials. Every page is saved as a
+screenshot under target/screenshots/; the security headers and cookie flags are checked over
+plain HTTP."""
 
 import os
 import re
 import shutil
 import tempfile
 import urllib.error
-import urllib.parse
 import urllib.request
-from html.parser import HTMLParser
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from iic_harness import ROOT, new_server
+from portal_forms import Browser, sign_in
 from portal_world import (
-    create_otp_user, poll_for_token, portal_world, register_client, start_device_authorization)
+    assign_and_provision, create_otp_user, poll_for_token, portal_world, register_client,
+    start_device_authorization)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -81,11 +85,19 @@ def fill(form_element, **fields):
         field.send_keys(value)
 
 
+def click_and_wait(driver, button):
+    """Clicks a button that submits a form and waits until the next page replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
 def submit(form_element):
-    form_element.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_and_wait(form_element.parent,
+                   form_element.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
-# --- plain HTTP: headers, cookies, forms --------------------------------------------------------
+# --- plain HTTP: headers and cookies ------------------------------------------------------------
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -95,10 +107,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def fetch(url, cookies=None, form_fields=None):
-    """One request, redirects not followed: (status, headers, body text)."""
-    data = urllib.parse.urlencode(form_fields).encode() if form_fields is not None else None
-    request = urllib.request.Request(url, data=data)
+def fetch(url, cookies):
+    """A GET with these cookies, redirects not followed: (status, headers, body text)."""
+    request = urllib.request.Request(url)
     if cookies:
         request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
     try:
@@ -106,33 +117,6 @@ def fetch(url, cookies=None, form_fields=None):
             return r.status, r.headers, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read().decode(errors="replace")
-
-
-class _Forms(HTMLParser):
-    """The forms of a page: id → (action, method, {name: value} of its fields as served)."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms, self._current = {}, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self._current = a.get("id")
-            self.forms[self._current] = (a.get("action") or "", a.get("method") or "get", {})
-        elif tag in ("input", "button") and self._current is not None and a.get("name"):
-            if tag == "input" or a.get("type") != "submit":
-                self.forms[self._current][2][a["name"]] = a.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._current = None
-
-
-def forms_of(html):
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms
 
 
 def assert_security_headers(headers, where):
@@ -144,55 +128,43 @@ def assert_security_headers(headers, where):
 
 
 def assert_page_headers(driver, where):
-    """Fetches the browser's current page again over plain HTTP, with its session."""
+    """Fetches the browser's current page again over plain HTTP, with the browser's cookies."""
     cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
     status, headers, body = fetch(driver.current_url, cookies)
     assert status == 200, (where, status, body)
     assert_security_headers(headers, where)
 
 
-def session_cookie(headers):
-    for line in headers.get_all("Set-Cookie") or []:
-        if line.startswith("iic_session="):
-            return line
-    return None
+def assert_cookie_flags(set_cookie):
+    flags = [f.strip().lower() for f in set_cookie.split(";")[1:]]
+    assert "httponly" in flags and "samesite=lax" in flags, set_cookie
 
 
-def sign_in_over_http(portal, user_name, password):
-    """Signs in through the two sign-in steps as served; checks the headers of each answer and
-    the flags of the session cookie; returns the cookies."""
-    cookies = {}
+# --- the walks ---------------------------------------------------------------------------------
 
-    def keep(headers):
-        for line in headers.get_all("Set-Cookie") or []:
-            name, _, rest = line.partition("=")
-            cookies[name] = rest.split(";")[0]
-
-    url = portal + "/login"
-    status, headers, body = fetch(url)
-    assert status == 200, (status, body)
-    assert_security_headers(headers, "GET login")
-    keep(headers)
-    for field, value in (("username", user_name), ("password", password)):
-        action, method, fields = forms_of(body)["sign-in"]
-        assert method.lower() == "post"
-        fields[field] = value
-        url = urllib.parse.urljoin(url, action)
-        status, headers, body = fetch(url, cookies, fields)
-        assert_security_headers(headers, f"POST sign-in ({field})")
-        keep(headers)
-    assert status in (302, 303), (status, body)
-    cookie = session_cookie(headers)
-    assert cookie, f"no iic_session cookie set: {headers.get_all('Set-Cookie')}"
-    flags = [f.strip().lower() for f in cookie.split(";")[1:]]
-    assert "httponly" in flags, cookie
-    assert "samesite=lax" in flags, cookie
-    return cookies
+def sign_in_in_browser(browser, portal, user_name, password, screenshots=False):
+    """Types the user name, then the password, into the two sign-in steps."""
+    sign_in_form = form(browser, "sign-in")
+    if screenshots:
+        screenshot(browser, "01-sign-in")
+        assert_page_headers(browser, "GET sign-in")
+    fill(sign_in_form, username=user_name)
+    submit(sign_in_form)
+    step = form(browser, "sign-in")
+    assert step.find_element(By.NAME, "username").get_attribute("value") == user_name
+    if screenshots:
+        screenshot(browser, "02-password-step")
+    fill(step, password=password)
+    submit(step)
 
 
-# --- the walk -----------------------------------------------------------------------------------
+def change_password(browser, new_password):
+    change = form(browser, "password-change")
+    fill(change, new_password=new_password, confirm_password=new_password)
+    submit(change)
 
-def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
+
+def test_device_flow_in_a_browser(world, browser):
     server, w = world
     portal = w["start_url"]
     client = register_client(server)
@@ -201,35 +173,18 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
 
     browser.get(device.verification_uri_complete)
     assert browser.current_url.startswith(portal + "/login"), browser.current_url
-    sign_in = form(browser, "sign-in")
-    screenshot(browser, "01-sign-in")
-    assert_page_headers(browser, "GET sign-in")
-    fill(sign_in, username=w["user_name"])
-    submit(sign_in)
-
-    step = form(browser, "sign-in")
-    assert step.find_element(By.NAME, "username").get_attribute("value") == w["user_name"]
-    screenshot(browser, "02-password-step")
-    fill(step, password=w["password"])
-    submit(step)
+    sign_in_in_browser(browser, portal, w["user_name"], w["password"], screenshots=True)
 
     assert browser.current_url.startswith(portal + "/password"), browser.current_url
-    change = form(browser, "password-change")
+    form(browser, "password-change")
     screenshot(browser, "03-password-change")
-    assert_page_headers(browser, "GET password change")
-    fill(change, new_password="short", confirm_password="short")
-    submit(change)
+    change_password(browser, "short")
     form(browser, "password-change")
     assert "at least 8 characters" in page_text(browser), page_text(browser)
-    change = form(browser, "password-change")
-    fill(change, new_password=w["password"], confirm_password=w["password"])
-    submit(change)
+    change_password(browser, w["password"])
     form(browser, "password-change")
-    assert re.search(r"one-time|reuse|same|previous|current", page_text(browser), re.I), \
-        page_text(browser)
-    change = form(browser, "password-change")
-    fill(change, new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
-    submit(change)
+    assert "must differ from your current password" in page_text(browser), page_text(browser)
+    change_password(browser, NEW_PASSWORD)
 
     assert browser.current_url.startswith(portal + "/device"), browser.current_url
     entry = form(browser, "device-code")
@@ -241,7 +196,8 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
     decision = form(browser, "device-decision")
     assert device.user_code in page_text(browser)
     screenshot(browser, "05-device-confirmation")
-    decision.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]").click()
+    click_and_wait(browser,
+                   decision.find_element(By.CSS_SELECTOR, "button[name=action][value=approve]"))
     result = browser.find_element(By.ID, "device-result")
     assert "approved" in result.text.lower(), result.text
     screenshot(browser, "06-approved")
@@ -250,12 +206,31 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
     assert len(token.access_token) == 64 and token.refresh_token
 
     browser.get(portal)
-    accounts = browser.find_elements(By.CSS_SELECTOR, "section.account")
-    assert [a.get_attribute("data-account-id") for a in accounts] == [w["account_id"]]
-    assert w["set_name"] in accounts[0].text
-    assert browser.find_elements(By.ID, "sign-out")
-    screenshot(browser, "07-portal-home")
+    assert browser.find_element(By.ID, "user-name").text == w["user_name"]
     assert_page_headers(browser, "GET portal home")
+    submit(form(browser, "sign-out"))
+    screenshot(browser, "09-signed-out")
+    assert browser.get_cookie("iic_session") is None
+    browser.get(portal)
+    assert browser.current_url.startswith(portal + "/login"), browser.current_url
+
+
+def test_portal_home_lists_the_assignment_and_hands_out_credentials(world, browser):
+    server, w = world
+    portal = w["start_url"]
+    user_id, one_time = create_otp_user(server, w["store_id"], "portal.browser")
+    set_name = "BrowserOperators"
+    assign_and_provision(server, w["instance_id"], user_id, w["account_id"], set_name)
+    browser.get(portal)
+    sign_in_in_browser(browser, portal, "portal.browser", one_time)
+    change_password(browser, NEW_PASSWORD)
+
+    assert browser.current_url.split("?")[0].rstrip("/") == portal, browser.current_url
+    accounts = browser.find_elements(By.CSS_SELECTOR, "section.account")
+    assert [a.get_attribute("data-account-id") for a in accounts] == [w["account_id"]], \
+        page_text(browser)
+    assert set_name in accounts[0].text
+    screenshot(browser, "07-portal-home")
 
     credentials = accounts[0].find_elements(By.CSS_SELECTOR, "form.credentials")
     assert len(credentials) == 1
@@ -268,23 +243,21 @@ def test_device_flow_portal_and_credentials_in_a_browser(world, browser):
 
     browser.get(portal)
     submit(form(browser, "sign-out"))
-    screenshot(browser, "09-signed-out")
-    assert browser.get_cookie("iic_session") is None or \
-        not browser.get_cookie("iic_session")["value"]
-    browser.get(portal)
-    assert browser.current_url.startswith(portal + "/login"), browser.current_url
+    assert browser.get_cookie("iic_session") is None
 
 
-def test_security_headers_and_session_cookie_over_plain_http(world):
+def test_every_page_and_cookie_of_a_sign_in_carries_the_security_settings(world):
     server, w = world
     portal = w["start_url"]
-    status, headers, _ = fetch(portal)
-    assert status == 303, status
-    assert urllib.parse.urljoin(portal, headers["Location"]).startswith(portal + "/login"), \
-        headers["Location"]
     _, one_time = create_otp_user(server, w["store_id"], "headers.user")
-    cookies = sign_in_over_http(portal, "headers.user", one_time)
-    status, headers, body = fetch(portal + "/password", cookies)
-    assert status == 200, (status, body)
-    assert "password-change" in forms_of(body)
-    assert_security_headers(headers, "GET password change")
+    b = Browser()
+    home = sign_in(b, b.get(portal), "headers.user", one_time, new_password=NEW_PASSWORD)
+    assert home.status == 200 and home.text("user-name"), home.body[:2000]
+    assert b.cookie("iic_session") is not None
+    set_cookies = []
+    for hop in b.hops:
+        assert_security_headers(hop.headers, f"{hop.status} {hop.url}")
+        set_cookies += hop.headers.get_all("Set-Cookie") or []
+    assert any(c.startswith("iic_session=") for c in set_cookies), set_cookies
+    for cookie in set_cookies:
+        assert_cookie_flags(cookie)
