@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod oidc;
+pub mod sign_in;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -126,6 +127,16 @@ pub fn quantile(sorted: &[u64], q: f64) -> u64 {
 
 /// Sends one request on a fresh connection and returns the status and body.
 pub async fn one_shot(addr: SocketAddr, req: Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
+    exchange(addr, req)
+        .await
+        .map(|(status, _, body)| (status, body))
+}
+
+/// Sends one request on a fresh connection and returns the status, headers and body.
+pub async fn exchange(
+    addr: SocketAddr,
+    req: Request<Full<Bytes>>,
+) -> Result<(u16, hyper::HeaderMap, Bytes), String> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| e.to_string())?;
@@ -135,13 +146,14 @@ pub async fn one_shot(addr: SocketAddr, req: Request<Full<Bytes>>) -> Result<(u1
     tokio::spawn(conn);
     let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
     let body = resp
         .into_body()
         .collect()
         .await
         .map_err(|e| e.to_string())?
         .to_bytes();
-    Ok((status, body))
+    Ok((status, headers, body))
 }
 
 /// What each connection of a run sends, and what it learns from the answers.

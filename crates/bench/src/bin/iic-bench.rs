@@ -4,7 +4,8 @@
 use clap::Parser;
 use iic_bench::directory::{CreateAssignments, CreateUsers, WalkUsers};
 use iic_bench::oidc::{self, PollPending, StartDevices};
-use iic_bench::{build_request, one_shot, run, Credentials, Repeat, Report, Target};
+use iic_bench::sign_in::{self, Csrf, SignIns};
+use iic_bench::{build_request, exchange, one_shot, run, Credentials, Repeat, Report, Target};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -45,6 +46,12 @@ enum Mode {
     DevicePolls {
         #[arg(long, default_value_t = 40_000)]
         device_codes: usize,
+    },
+    /// Password sign-ins through the portal's sign-in form, round-robin over `--users` users
+    /// (each created with a one-time password and given its own through the change form).
+    SignIns {
+        #[arg(long, default_value_t = 64)]
+        users: usize,
     },
 }
 
@@ -736,6 +743,112 @@ async fn device_polls(args: Args, device_codes: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A user with a one-time password, given `password` through the change form.
+async fn user_with_password(
+    iic: &Iic,
+    portal: &str,
+    csrf: &Csrf,
+    name: &str,
+    password: &str,
+) -> Result<(), String> {
+    let host = iic.addr.to_string();
+    let create = Target::SignedProject {
+        path: format!("/v1/identity-stores/{}/users", iic.identity_store_id),
+        query: String::new(),
+        creds: iic.creds.clone(),
+    };
+    let body = serde_json::json!({
+        "user_name": name,
+        "display_name": name,
+        "password_mode": "OTP",
+        "name": { "family_name": "User", "given_name": name },
+        "emails": [{ "value": format!("{name}@example.com"), "type": "work", "primary": true }],
+    })
+    .to_string();
+    let (status, answer) = one_shot(
+        iic.addr,
+        build_request(&create, &host, "POST", body.as_bytes()),
+    )
+    .await?;
+    let created: serde_json::Value = serde_json::from_slice(&answer)
+        .map_err(|e| format!("CreateUser answered {status}: {e}"))?;
+    let one_time = created["password"]
+        .as_str()
+        .ok_or(format!("CreateUser answered {status} without a password"))?;
+    let csrf_cookie = format!("iic_csrf={}", csrf.cookie);
+    let form = sign_in::form_body(&[
+        ("csrf_token", &csrf.token),
+        ("username", name),
+        ("password", one_time),
+    ]);
+    let login = sign_in::post_form(&host, &format!("{portal}/login"), &csrf_cookie, form);
+    let (status, headers, _) = exchange(iic.addr, login).await?;
+    let ticket = sign_in::set_cookie(&headers, "iic_password_change").ok_or(format!(
+        "sign-in with the one-time password answered {status}"
+    ))?;
+    let form = sign_in::form_body(&[
+        ("csrf_token", &csrf.token),
+        ("new_password", password),
+        ("confirm_password", password),
+    ]);
+    let cookies = format!("{csrf_cookie}; iic_password_change={ticket}");
+    let change = sign_in::post_form(&host, &format!("{portal}/password"), &cookies, form);
+    let (status, headers, _) = exchange(iic.addr, change).await?;
+    if sign_in::set_cookie(&headers, "iic_session").is_none() {
+        return Err(format!("the password change answered {status}"));
+    }
+    Ok(())
+}
+
+async fn sign_ins(args: Args, users: usize) -> Result<(), String> {
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let iic = Iic::start(&iic_bin).await?;
+    let portal = format!("/{}/portal", iic.identity_store_id);
+    let host = iic.addr.to_string();
+    let page = Target::Plain {
+        path: format!("{portal}/login"),
+    };
+    let (status, headers, body) =
+        exchange(iic.addr, build_request(&page, &host, "GET", b"")).await?;
+    let csrf = Csrf {
+        cookie: sign_in::set_cookie(&headers, "iic_csrf")
+            .ok_or(format!("the sign-in page ({status}) set no CSRF cookie"))?,
+        token: sign_in::csrf_token(&String::from_utf8_lossy(&body))
+            .ok_or("the sign-in page has no csrf_token field")?,
+    };
+    let password = "Bench-Sign-In-2026!";
+    let mut accounts = Vec::with_capacity(users);
+    for i in 0..users {
+        let name = format!("bench.signin.{i:04}");
+        user_with_password(&iic, &portal, &csrf, &name, password).await?;
+        accounts.push((name, password.to_string()));
+    }
+    println!(
+        "{} connections; sign-in form (user name and password), round-robin over {users} users",
+        args.connections
+    );
+    let r = run(
+        "password sign-in (303 with a session)",
+        iic.addr,
+        Arc::new(SignIns {
+            login_path: format!("{portal}/login"),
+            csrf,
+            users: accounts,
+            next_index: Default::default(),
+        }),
+        args.connections,
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    )
+    .await?;
+    print(&r);
+    println!("{}", serde_json::json!({ "sign_in": r }));
+    if r.errors > 0 {
+        return Err(format!("{} sign-ins did not start a session", r.errors));
+    }
+    Ok(())
+}
+
 fn read_credentials(dir: &Path) -> Result<Credentials, String> {
     let path = dir.join("bootstrap-credentials.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -766,6 +879,7 @@ fn main() -> std::process::ExitCode {
         Some(Mode::DevicePolls { device_codes }) => {
             rt.block_on(device_polls(cli.args, device_codes))
         }
+        Some(Mode::SignIns { users }) => rt.block_on(sign_ins(cli.args, users)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
