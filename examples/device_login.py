@@ -136,6 +136,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     token = device_login(oidc_client(args.endpoint), args.start_url)
+    print("Signed in.", flush=True)
     portal = portal_client(args.endpoint)
     found = assigned(portal, token)
     for account, agencies in found:

@@ -56,6 +56,7 @@ def test_the_example_signs_in_and_writes_usable_credentials(world):
     finally:
         if proc.poll() is None:
             proc.kill()
+    assert "Signed in." in rest, (rest, err)
     assert proc.returncode == 0, err
     assert w["account_id"] in rest and w["set_name"] in rest, rest
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
