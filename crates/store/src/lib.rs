@@ -27,6 +27,8 @@ mod permission_sets;
 mod schema;
 mod sessions;
 mod sso_configurations;
+mod portal;
+mod temporary_credentials;
 
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
@@ -38,6 +40,7 @@ pub use iic_domain::permission_set::PermissionSet;
 pub use iic_domain::session::Session;
 pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
+pub use meta::REVOCATIONS;
 pub use model::*;
 pub use oidc::{
     AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,

@@ -421,6 +421,22 @@ const MIGRATIONS: &[Migration] = &[
              configuration TEXT NOT NULL,
              updated_at {int} NOT NULL);",
     ),
+    // 12: temporary credentials the portal issues carry where they came from (user, identity
+    // store, instance, permission set and the provisioned version of its policies, session, MFA)
+    // and are revoked with their session; permanent keys leave these columns NULL.
+    Migration::Same(
+        "ALTER TABLE credentials ADD COLUMN user_id TEXT;
+         ALTER TABLE credentials ADD COLUMN identity_store_id TEXT;
+         ALTER TABLE credentials ADD COLUMN instance_id TEXT;
+         ALTER TABLE credentials ADD COLUMN permission_set_id TEXT;
+         ALTER TABLE credentials ADD COLUMN policy_version {int};
+         ALTER TABLE credentials ADD COLUMN policy_provisioned_at {int};
+         ALTER TABLE credentials ADD COLUMN session_id TEXT;
+         ALTER TABLE credentials ADD COLUMN mfa_present BOOLEAN;
+         ALTER TABLE credentials ADD COLUMN revoked_at {int};
+         CREATE INDEX credentials_session ON credentials(session_id);
+         CREATE INDEX credentials_expiry ON credentials(expires_at);",
+    ),
 ];
 
 /// The schema version this code writes.
