@@ -125,7 +125,10 @@ async fn the_device_flow_issues_once_and_refreshes() {
     let (id, secret) = register(&app).await;
     let (s, d) = start(&app, &id, &secret, &format!("{PUBLIC}/corp/portal")).await;
     assert_eq!(s, StatusCode::OK, "{d}");
-    assert_eq!(d["verification_uri"], format!("{PUBLIC}/corp/portal/device"));
+    assert_eq!(
+        d["verification_uri"],
+        format!("{PUBLIC}/corp/portal/device")
+    );
     assert_eq!(d["interval"], 1);
     assert_eq!(d["expires_in"], 600);
     let user_code = d["user_code"].as_str().unwrap();
