@@ -75,7 +75,10 @@ mod tests {
         let name = agency_name("Admin_Access", "ps-0123456789abcdef");
         assert_eq!(name, "IdentityCenter_Admin_Access_0123456789abcdef");
         let urn = agency_urn("acc1", &name);
-        assert_eq!(urn, "iam::acc1:agency:IdentityCenter_Admin_Access_0123456789abcdef");
+        assert_eq!(
+            urn,
+            "iam::acc1:agency:IdentityCenter_Admin_Access_0123456789abcdef"
+        );
         assert_eq!(
             parse_agency_urn(&urn),
             Some(AgencyRef {

@@ -24,10 +24,10 @@ mod model;
 mod oidc;
 mod org_structure;
 mod permission_sets;
+mod portal;
 mod schema;
 mod sessions;
 mod sso_configurations;
-mod portal;
 mod temporary_credentials;
 
 pub use error::{StoreError, StoreResult};

@@ -56,6 +56,6 @@ impl Store {
     pub async fn increment_meta(&self, key: &str) -> StoreResult<i64> {
         let key = key.to_string();
         self.write_one("increment_meta", async move |db| increment(db, &key).await)
-        .await
+            .await
     }
 }

@@ -66,7 +66,13 @@ async fn world(store: &SharedStore) -> World {
 }
 
 impl World {
-    async fn assign(&self, store: &SharedStore, set: usize, to: (PrincipalType, &str), account: usize) {
+    async fn assign(
+        &self,
+        store: &SharedStore,
+        set: usize,
+        to: (PrincipalType, &str),
+        account: usize,
+    ) {
         let r = request(
             &self.instance_id,
             RequestKind::AssignmentCreate,
@@ -77,7 +83,13 @@ impl World {
         assert_eq!(run(store, &r).await, RequestStatus::Succeeded);
     }
 
-    async fn unassign(&self, store: &SharedStore, set: usize, to: (PrincipalType, &str), account: usize) {
+    async fn unassign(
+        &self,
+        store: &SharedStore,
+        set: usize,
+        to: (PrincipalType, &str),
+        account: usize,
+    ) {
         let r = request(
             &self.instance_id,
             RequestKind::AssignmentDelete,
@@ -154,16 +166,29 @@ async fn assigned_accounts_and_sets_count_groups_once_and_page(store: SharedStor
     assert_eq!(first.len(), 2);
     assert_eq!(first[0].name, "first");
     let rest = accounts(&store, &w, &w.user_id, Page::after(first[1].seq, 2)).await;
-    assert_eq!(rest, vec![ids[2].clone()], "the next page starts after the marker");
+    assert_eq!(
+        rest,
+        vec![ids[2].clone()],
+        "the next page starts after the marker"
+    );
 
     let sets = store
         .list_assigned_sets(&w.instance_id, &w.user_id, &ids[2], Page::first(10))
         .await
         .expect("sets");
     let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, vec!["Reader", "Admin"], "each set once, in set order");
+    assert_eq!(
+        names,
+        vec!["Reader", "Admin"],
+        "each set once, in set order"
+    );
     let one = store
-        .list_assigned_sets(&w.instance_id, &w.user_id, &ids[2], Page::after(sets[0].seq, 10))
+        .list_assigned_sets(
+            &w.instance_id,
+            &w.user_id,
+            &ids[2],
+            Page::after(sets[0].seq, 10),
+        )
         .await
         .expect("page");
     assert_eq!(one.len(), 1);
@@ -196,7 +221,10 @@ async fn credentials_carry_provenance_and_end_with_their_session(store: SharedSt
         .expect("get")
         .expect("usable");
     assert_eq!(cred.account_id, w.accounts[0].id);
-    assert_eq!(cred.security_token_sha256, Some(ask.security_token_sha256.clone()));
+    assert_eq!(
+        cred.security_token_sha256,
+        Some(ask.security_token_sha256.clone())
+    );
     let t = store
         .get_temporary_credential(&ask.access_key)
         .await
@@ -223,7 +251,12 @@ async fn credentials_carry_provenance_and_end_with_their_session(store: SharedSt
         .expect("meta")
         .map_or(0, |v| v.parse().expect("count"));
     let ended = store
-        .end_sessions(&w.store_id, &w.user_id, std::slice::from_ref(&session), NOW + 10)
+        .end_sessions(
+            &w.store_id,
+            &w.user_id,
+            std::slice::from_ref(&session),
+            NOW + 10,
+        )
         .await
         .expect("end");
     assert_eq!(ended, vec![session.clone()]);
@@ -254,20 +287,29 @@ async fn credentials_carry_provenance_and_end_with_their_session(store: SharedSt
             .expect("issue"),
         CredentialIssue::SessionEnded
     );
-    assert_eq!(store.get_credential(&again.access_key).await.expect("get"), None);
+    assert_eq!(
+        store.get_credential(&again.access_key).await.expect("get"),
+        None
+    );
 
     // Disabling the user (through another session) revokes that session's credentials too.
     let session = w.session(&store).await;
     let ask = w.ask(&session, 1, 0);
     assert!(matches!(
-        store.issue_temporary_credential(&ask, NOW + 30).await.expect("issue"),
+        store
+            .issue_temporary_credential(&ask, NOW + 30)
+            .await
+            .expect("issue"),
         CredentialIssue::Issued { .. }
     ));
     store
         .end_user_sessions(&w.store_id, &w.user_id, NOW + 40)
         .await
         .expect("end all");
-    assert_eq!(store.get_credential(&ask.access_key).await.expect("get"), None);
+    assert_eq!(
+        store.get_credential(&ask.access_key).await.expect("get"),
+        None
+    );
 }
 
 async fn credentials_need_an_assignment_a_provisioned_set_and_its_name(store: SharedStore) {
@@ -277,9 +319,15 @@ async fn credentials_need_an_assignment_a_provisioned_set_and_its_name(store: Sh
     let refused = |a: CredentialRequest| {
         let store = store.clone();
         async move {
-            let out = store.issue_temporary_credential(&a, NOW).await.expect("issue");
+            let out = store
+                .issue_temporary_credential(&a, NOW)
+                .await
+                .expect("issue");
             assert_eq!(out, CredentialIssue::NotEntitled);
-            assert_eq!(store.get_credential(&a.access_key).await.expect("get"), None);
+            assert_eq!(
+                store.get_credential(&a.access_key).await.expect("get"),
+                None
+            );
         }
     };
     refused(w.ask(&session, 1, 0)).await;
@@ -290,7 +338,10 @@ async fn credentials_need_an_assignment_a_provisioned_set_and_its_name(store: Sh
     let mut other = w.ask(&session, 0, 0);
     other.user_id = w.other_user_id.clone();
     assert_eq!(
-        store.issue_temporary_credential(&other, NOW).await.expect("issue"),
+        store
+            .issue_temporary_credential(&other, NOW)
+            .await
+            .expect("issue"),
         CredentialIssue::SessionEnded,
         "the session is another user's"
     );
@@ -339,9 +390,19 @@ async fn expired_credentials_are_swept(store: SharedStore) {
             .expect("sweep"),
         1
     );
-    assert_eq!(store.get_temporary_credential(&ask.access_key).await.expect("get"), None);
     assert_eq!(
-        store.list_credentials(&w.accounts[0].id).await.expect("list").len(),
+        store
+            .get_temporary_credential(&ask.access_key)
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        store
+            .list_credentials(&w.accounts[0].id)
+            .await
+            .expect("list")
+            .len(),
         permanent - 1,
         "only the expired temporary key went"
     );
