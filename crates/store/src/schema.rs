@@ -423,7 +423,9 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 12: temporary credentials the portal issues carry where they came from (user, identity
     // store, instance, permission set and the provisioned version of its policies, session, MFA)
-    // and are revoked with their session; permanent keys leave these columns NULL.
+    // and are revoked with their session; permanent keys leave these columns NULL. The portal
+    // reads a user's assignments by principal from an index that holds all it needs (SQLite
+    // otherwise prefers the covering unique index and reads the whole instance).
     Migration::Same(
         "ALTER TABLE credentials ADD COLUMN user_id TEXT;
          ALTER TABLE credentials ADD COLUMN identity_store_id TEXT;
@@ -435,7 +437,8 @@ const MIGRATIONS: &[Migration] = &[
          ALTER TABLE credentials ADD COLUMN mfa_present BOOLEAN;
          ALTER TABLE credentials ADD COLUMN revoked_at {int};
          CREATE INDEX credentials_session ON credentials(session_id);
-         CREATE INDEX credentials_expiry ON credentials(expires_at);",
+         CREATE INDEX credentials_expiry ON credentials(expires_at);
+         CREATE INDEX assignments_holder ON account_assignments(instance_id, principal_id, principal_type, account_id, permission_set_id);",
     ),
 ];
 
