@@ -1,7 +1,6 @@
 """The OIDC API through the official SDK (`huaweicloudsdkidentitycenteroidc`): client
 registration, device authorization and every token error reachable without a signed-in user.
-The approved path (tokens, refresh) needs the sign-in pages; crates/api/tests/oidc.rs covers it
-by approving through the store."""
+The approved path (approval through the pages, tokens, refresh) is in test_sign_in.py."""
 
 import time
 

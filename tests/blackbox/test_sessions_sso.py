@@ -1,7 +1,6 @@
 """Sign-in sessions (identity store API) and the SSO configuration of the instance (admin API)
-through the official SDKs. Sessions cannot be created from outside yet (the sign-in pages come
-later), so listing and ending real sessions is covered by the Rust API tests; here: the empty
-list, unknown users and unknown session ids."""
+through the official SDKs: the empty list, unknown users and unknown session ids. Real sessions,
+made by signing in through the pages, are listed and ended in test_sign_in.py."""
 
 import pytest
 from huaweicloudsdkidentitycenter.v1 import (

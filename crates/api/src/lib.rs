@@ -56,6 +56,7 @@ pub fn app(state: AppState, routes: Routes) -> Router {
     Router::new()
         .merge(routes.into_router())
         .merge(health::routes())
+        .merge(pages::routes())
         .fallback(envelope::no_such_api)
         .method_not_allowed_fallback(envelope::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

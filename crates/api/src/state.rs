@@ -14,6 +14,10 @@ pub struct ServerKeys {
     /// Seals `encoded_authorization_message`.
     pub authorization: Sealer,
     pub markers: MarkerCodec,
+    /// Derives the CSRF tokens of the portal's forms.
+    pub csrf: [u8; 32],
+    /// Seals the portal's password-change tickets.
+    pub pages: Sealer,
 }
 
 impl ServerKeys {
@@ -22,6 +26,8 @@ impl ServerKeys {
             credentials: Sealer::new(&master.derive("iic/credentials")),
             authorization: Sealer::new(&master.derive("iic/authorization-message")),
             markers: MarkerCodec::new(*master.derive("iic/pagination-marker")),
+            csrf: *master.derive("iic/portal-csrf"),
+            pages: Sealer::new(&master.derive("iic/portal-tickets")),
         }
     }
 }
@@ -54,6 +60,8 @@ pub struct Limits {
     pub async_delay_ms: i64,
     /// The OIDC API's lifetimes, polling interval, public URL and rate limit.
     pub oidc: crate::oidc::OidcSettings,
+    /// When failed sign-ins lock a user name, a source address, or a session's code entry.
+    pub sign_in: crate::pages::SignInSettings,
 }
 
 impl Default for Limits {
@@ -71,6 +79,7 @@ impl Default for Limits {
             max_requests_in_flight: 10_000,
             async_delay_ms: 0,
             oidc: crate::oidc::OidcSettings::default(),
+            sign_in: crate::pages::SignInSettings::default(),
         }
     }
 }

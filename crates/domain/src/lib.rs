@@ -19,6 +19,7 @@ pub mod policy;
 pub mod portal;
 pub mod retry;
 pub mod session;
+pub mod sign_in;
 pub mod signing;
 pub mod sso_configuration;
 pub mod text;

@@ -93,6 +93,18 @@ pub struct ServeArgs {
     /// OIDC client registrations and device authorizations per minute per source address.
     #[arg(long, env = "IIC_OIDC_RATE_PER_MINUTE")]
     pub oidc_rate_per_minute: Option<u32>,
+    /// Failed sign-ins of one user name within the window that lock it.
+    #[arg(long, env = "IIC_SIGN_IN_MAX_FAILURES")]
+    pub sign_in_max_failures: Option<i64>,
+    /// Failed sign-ins from one source address within the window that lock it.
+    #[arg(long, env = "IIC_SIGN_IN_MAX_FAILURES_PER_ADDRESS")]
+    pub sign_in_max_failures_per_address: Option<i64>,
+    /// The window failed sign-ins are counted in, in seconds.
+    #[arg(long, env = "IIC_SIGN_IN_FAILURE_WINDOW_SECS")]
+    pub sign_in_failure_window_secs: Option<i64>,
+    /// How long a locked user name or address stays locked, in seconds.
+    #[arg(long, env = "IIC_SIGN_IN_LOCKOUT_SECS")]
+    pub sign_in_lockout_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,6 +137,10 @@ struct FileConfig {
     refresh_token_ttl_secs: Option<i64>,
     device_poll_interval_secs: Option<i64>,
     oidc_rate_per_minute: Option<u32>,
+    sign_in_max_failures: Option<i64>,
+    sign_in_max_failures_per_address: Option<i64>,
+    sign_in_failure_window_secs: Option<i64>,
+    sign_in_lockout_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +170,8 @@ pub struct Config {
     pub body_budget_bytes: usize,
     /// The OIDC API's public URL, lifetimes, polling interval and rate.
     pub oidc: iic_api::oidc::OidcSettings,
+    /// When failed sign-ins lock a user name or a source address.
+    pub sign_in: iic_api::pages::SignInSettings,
 }
 
 impl Config {
@@ -168,6 +186,7 @@ impl Config {
             .or(file.listen.clone())
             .unwrap_or_else(|| "127.0.0.1:8080".into());
         let oidc = oidc_settings(args, &file, &listen)?;
+        let sign_in = sign_in_settings(args, &file)?;
         let data_dir = args
             .data_dir
             .clone()
@@ -301,8 +320,60 @@ impl Config {
             body_idle_timeout,
             body_budget_bytes,
             oidc,
+            sign_in,
         })
     }
+}
+
+fn sign_in_settings(
+    args: &ServeArgs,
+    file: &FileConfig,
+) -> Result<iic_api::pages::SignInSettings, String> {
+    let defaults = iic_api::pages::SignInSettings::default();
+    let bounded = |name: &str, given: Option<i64>, default: i64, max: i64| {
+        let v = given.unwrap_or(default);
+        if (1..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{name} must be between 1 and {max}, not {v}"))
+        }
+    };
+    let window_ms = 1000
+        * bounded(
+            "sign_in_failure_window_secs",
+            args.sign_in_failure_window_secs
+                .or(file.sign_in_failure_window_secs),
+            defaults.user.window_ms / 1000,
+            86_400,
+        )?;
+    let lock_ms = 1000
+        * bounded(
+            "sign_in_lockout_secs",
+            args.sign_in_lockout_secs.or(file.sign_in_lockout_secs),
+            defaults.user.lock_ms / 1000,
+            86_400,
+        )?;
+    let policy = |max_failures| iic_domain::sign_in::ThrottlePolicy {
+        max_failures,
+        window_ms,
+        lock_ms,
+    };
+    Ok(iic_api::pages::SignInSettings {
+        user: policy(bounded(
+            "sign_in_max_failures",
+            args.sign_in_max_failures.or(file.sign_in_max_failures),
+            defaults.user.max_failures,
+            1_000,
+        )?),
+        address: policy(bounded(
+            "sign_in_max_failures_per_address",
+            args.sign_in_max_failures_per_address
+                .or(file.sign_in_max_failures_per_address),
+            defaults.address.max_failures,
+            100_000,
+        )?),
+        device_entry: defaults.device_entry,
+    })
 }
 
 fn oidc_settings(

@@ -25,6 +25,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         body_budget_bytes: config.body_budget_bytes,
         body_idle_timeout: config.body_idle_timeout,
         oidc: config.oidc.clone(),
+        sign_in: config.sign_in,
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();

@@ -1,15 +1,13 @@
-//! The background sweep of sign-in sessions and temporary credentials: ended and expired
-//! sessions, and expired credentials, are deleted in small batches, so that the tables hold
-//! little more than what is live.
+//! The background sweep of sign-in state: ended and expired sessions, failed-sign-in counters
+//! whose window and lock are over, and expired temporary credentials, deleted in small batches so
+//! that the tables hold little more than what is live.
 
 use iic_api::AppState;
-use iic_store::StoreResult;
-use std::future::Future;
 use std::time::Duration;
 
 /// How often the sweep runs.
 const EVERY: Duration = Duration::from_secs(60);
-/// Rows of each kind deleted per transaction.
+/// Rows deleted per transaction.
 const BATCH: i64 = 1_000;
 
 pub async fn run(state: AppState) {
@@ -18,6 +16,11 @@ pub async fn run(state: AppState) {
         tick.tick().await;
         let now = iic_domain::clock::now_millis();
         drain("sessions", || state.store.sweep_sessions(now, BATCH)).await;
+        let window = state.limits.sign_in.longest_window_ms();
+        drain("sign-in failure counters", || {
+            state.store.sweep_sign_in_failures(now, window, BATCH)
+        })
+        .await;
         drain("temporary credentials", || {
             state.store.sweep_temporary_credentials(now, BATCH)
         })
@@ -25,11 +28,11 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// Runs `sweep` until a round deletes less than a batch.
+/// Runs one kind of sweep until a batch comes back short.
 async fn drain<F, Fut>(what: &str, mut sweep: F)
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = StoreResult<u64>>,
+    Fut: std::future::Future<Output = iic_store::StoreResult<u64>>,
 {
     loop {
         match sweep().await {

@@ -27,6 +27,7 @@ mod permission_sets;
 mod portal;
 mod schema;
 mod sessions;
+mod sign_in_throttle;
 mod sso_configurations;
 mod temporary_credentials;
 

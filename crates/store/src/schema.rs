@@ -421,7 +421,20 @@ const MIGRATIONS: &[Migration] = &[
              configuration TEXT NOT NULL,
              updated_at {int} NOT NULL);",
     ),
-    // 12: temporary credentials the portal issues carry where they came from (user, identity
+    // 12: sign-in. A user whose password is a one-time password (every stored hash so far) must
+    // change it at the next sign-in. Failed sign-ins are counted per throttle key (a user name,
+    // a source address, a device-code entry of a session) in a window, and lock the key.
+    Migration::Same(
+        "ALTER TABLE users ADD COLUMN password_must_change BOOLEAN NOT NULL DEFAULT FALSE;
+         UPDATE users SET password_must_change = TRUE WHERE password_hash IS NOT NULL;
+         CREATE TABLE sign_in_failures (
+             throttle_key TEXT PRIMARY KEY,
+             failures {int} NOT NULL,
+             window_started_at {int} NOT NULL,
+             locked_until {int});
+         CREATE INDEX sign_in_failures_window ON sign_in_failures(window_started_at);",
+    ),
+    // 13: temporary credentials the portal issues carry where they came from (user, identity
     // store, instance, permission set and the provisioned version of its policies, session, MFA)
     // and are revoked with their session; permanent keys leave these columns NULL. The portal
     // reads a user's assignments by principal from an index that holds all it needs (SQLite

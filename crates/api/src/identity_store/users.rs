@@ -85,6 +85,14 @@ async fn one_time_password(store: &IdentityStoreInfo) -> Result<(String, String)
     Ok((password, hash))
 }
 
+/// An administrator enabling a user or resetting their password lifts a sign-in lockout of
+/// their user name (not of the addresses that failed).
+async fn clear_lockout(state: &AppState, user: &User) -> Result<(), Failure> {
+    let key = iic_domain::sign_in::user_key(&user.identity_store_id, &user.profile.user_name);
+    state.store.clear_sign_in_failures(&key).await?;
+    Ok(())
+}
+
 fn name_taken(user_name: &str) -> Failure {
     ApiError::conflict(
         "IIC.1007",
@@ -117,6 +125,7 @@ pub async fn create(
         external_ids: vec![],
         enabled: true,
         email_verified: false,
+        password_must_change: password_hash.is_some(),
         password_hash,
         password_reset_email_owed: body.password_mode == PasswordMode::Email,
         created_at: now,
@@ -314,6 +323,9 @@ async fn set_enabled(
 ) -> Result<(), Failure> {
     let store = owned_store(state, caller, action, store_id).await?;
     let mut user = existing_user(state, &store, user_id).await?;
+    if enabled {
+        clear_lockout(state, &user).await?;
+    }
     if user.enabled == enabled {
         return Ok(());
     }
@@ -379,6 +391,7 @@ pub async fn reset_password(
         PasswordMode::Otp => {
             let (password, hash) = one_time_password(&store).await?;
             user.password_hash = Some(hash);
+            user.password_must_change = true;
             user.password_reset_email_owed = false;
             json!({ "password": password })
         }
@@ -390,6 +403,7 @@ pub async fn reset_password(
     user.updated_at = clock::now_millis();
     user.updated_by = actor(&caller);
     save(&state, &user).await?;
+    clear_lockout(&state, &user).await?;
     Ok(Json(out))
 }
 

@@ -1,5 +1,25 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
-//! `<public url>/<identity store id or alias>/portal`.
+//! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
+//! forced change of a one-time password, the device-code approval, the portal home and
+//! sign-out. Plain HTML forms, no script; every form carries a CSRF token.
+
+mod browser;
+mod cookies;
+mod csrf;
+mod device;
+mod form;
+mod home;
+mod html;
+mod password;
+mod sign_in;
+mod sign_out;
+
+pub use browser::Portal;
+
+use crate::state::AppState;
+use axum::routing::get;
+use axum::Router;
+use iic_domain::sign_in::ThrottlePolicy;
 
 /// The user portal of the instance named `key` (its identity store id or alias).
 pub fn portal_url(public_url: &str, key: &str) -> String {
@@ -9,4 +29,65 @@ pub fn portal_url(public_url: &str, key: &str) -> String {
 /// The device verification page of the instance named `key`.
 pub fn device_url(public_url: &str, key: &str) -> String {
     format!("{}/device", portal_url(public_url, key))
+}
+
+/// When failed sign-ins lock: per user name (the console's defaults), per source address (wider,
+/// so one office behind one address is not locked by a few typos, yet spraying many names from
+/// one address is), and per browser session entering wrong device codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
+    pub user: ThrottlePolicy,
+    pub address: ThrottlePolicy,
+    pub device_entry: ThrottlePolicy,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        SignInSettings {
+            user: ThrottlePolicy::USER,
+            address: ThrottlePolicy {
+                max_failures: 50,
+                ..ThrottlePolicy::USER
+            },
+            device_entry: ThrottlePolicy::USER,
+        }
+    }
+}
+
+impl SignInSettings {
+    /// The longest window in use, so the sweep keeps every counter still counting.
+    pub fn longest_window_ms(&self) -> i64 {
+        [self.user, self.address, self.device_entry]
+            .iter()
+            .map(|p| p.window_ms.max(p.lock_ms))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{key}/portal", get(home::show))
+        .route("/{key}/portal/", get(home::show))
+        .route("/{key}/portal/style.css", get(stylesheet))
+        .route(
+            "/{key}/portal/login",
+            get(sign_in::show).post(sign_in::submit),
+        )
+        .route(
+            "/{key}/portal/password",
+            get(password::show).post(password::submit),
+        )
+        .route(
+            "/{key}/portal/device",
+            get(device::show).post(device::submit),
+        )
+        .route(
+            "/{key}/portal/logout",
+            axum::routing::post(sign_out::submit),
+        )
+}
+
+async fn stylesheet() -> axum::response::Response {
+    html::stylesheet()
 }

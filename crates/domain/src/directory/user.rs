@@ -265,10 +265,12 @@ pub struct User {
     pub external_ids: Vec<ExternalId>,
     pub enabled: bool,
     pub email_verified: bool,
-    /// Argon2id PHC string of the current one-time password, if one was issued.
+    /// Argon2id PHC string of the current password (a one-time password until the user changes it).
     pub password_hash: Option<String>,
     /// True when a password-reset e-mail is owed (mode EMAIL).
     pub password_reset_email_owed: bool,
+    /// True while the password is a one-time password the user must replace at sign-in.
+    pub password_must_change: bool,
     pub created_at: i64,
     pub created_by: String,
     pub updated_at: i64,

@@ -9,7 +9,7 @@ use crate::{CreateOutcome, Page, PrincipalKey, Store, StoreResult, UpdateOutcome
 
 macro_rules! user_columns {
     () => {
-        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by"
+        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change"
     };
 }
 
@@ -32,11 +32,11 @@ static USERS: Principals = Principals {
 };
 
 static INSERT: Sql = Sql::new(
-    "INSERT INTO users (user_id, identity_store_id, user_name_lower, primary_email_lower, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    "INSERT INTO users (user_id, identity_store_id, user_name_lower, primary_email_lower, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
 );
 static UPDATE: Sql = Sql::new(
-    "UPDATE users SET user_name_lower = $3, primary_email_lower = $4, profile = $5, external_ids = $6, enabled = $7, email_verified = $8, password_hash = $9, password_reset_email_owed = $10, updated_at = $11, updated_by = $12
+    "UPDATE users SET user_name_lower = $3, primary_email_lower = $4, profile = $5, external_ids = $6, enabled = $7, email_verified = $8, password_hash = $9, password_reset_email_owed = $10, updated_at = $11, updated_by = $12, password_must_change = $13
      WHERE identity_store_id = $1 AND user_id = $2",
 );
 static GET: Sql = Sql::new(concat!(
@@ -49,6 +49,11 @@ static MANY: Sql = Sql::new(concat!(
     user_columns!(),
     " FROM users WHERE identity_store_id = $1 AND user_id = ANY($2)"
 ));
+/// Replaces the password only if it is still the one the caller verified.
+static SET_PASSWORD: Sql = Sql::new(
+    "UPDATE users SET password_hash = $4, password_must_change = FALSE, updated_at = $5, updated_by = user_id
+     WHERE identity_store_id = $1 AND user_id = $2 AND password_hash = $3 AND enabled",
+);
 static FIND_BY_EMAIL: Sql = Sql::new(
     "SELECT user_id FROM users WHERE identity_store_id = $1 AND primary_email_lower = $2 ORDER BY seq LIMIT 1",
 );
@@ -79,6 +84,7 @@ impl FromRow for User {
             created_by: r.get(10)?,
             updated_at: r.get(11)?,
             updated_by: r.get(12)?,
+            password_must_change: r.get(13)?,
         })
     }
 }
@@ -111,10 +117,31 @@ impl Store {
                     &u.created_by,
                     &u.updated_at,
                     &u.updated_by,
+                    &u.password_must_change,
                 ],
                 external_ids: &u.external_ids,
             };
             principals::create(db, &USERS, row, quota).await
+        })
+        .await
+    }
+
+    /// Sets a password the user chose, replacing `current_hash` (the one they signed in with);
+    /// false when the password changed meanwhile or the user is gone or disabled.
+    pub async fn set_user_password(
+        &self,
+        identity_store_id: &str,
+        user_id: &str,
+        current_hash: &str,
+        new_hash: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let p = [identity_store_id, user_id, current_hash, new_hash].map(str::to_string);
+        self.write_one("set_user_password", async move |db| {
+            let n = db
+                .execute(&SET_PASSWORD, &[&p[0], &p[1], &p[2], &p[3], &now])
+                .await?;
+            Ok(n == 1)
         })
         .await
     }
@@ -242,6 +269,7 @@ async fn save(
             &u.password_reset_email_owed,
             &u.updated_at,
             &u.updated_by,
+            &u.password_must_change,
         ],
     )
     .await

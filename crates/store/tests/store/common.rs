@@ -122,6 +122,7 @@ pub fn user(store_id: &str, name: &str) -> User {
         email_verified: false,
         password_hash: None,
         password_reset_email_owed: true,
+        password_must_change: false,
         created_at: 10,
         created_by: "creator".into(),
         updated_at: 10,

@@ -31,6 +31,7 @@ mod organizations;
 mod permission_sets;
 mod portal;
 mod sessions;
+mod sign_in;
 mod upgrade;
 
 use iic_store::SharedStore;

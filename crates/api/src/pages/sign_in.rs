@@ -1,0 +1,254 @@
+//! Sign-in: the user name, then the password. A failure never says which of the two was wrong
+//! or whether the user exists; failures lock the user name and, more loosely, the source
+//! address; a user with a one-time password goes on to choose a new one.
+
+use super::browser::{PageError, Portal};
+use super::cookies;
+use super::form::Form;
+use super::html::{csrf_field, error_notice, escape, hidden};
+use super::password;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use iic_domain::directory::password::verify_password;
+use iic_domain::session;
+use iic_domain::sign_in::{address_key, user_key};
+use iic_store::PrincipalKey;
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+/// The tracing target of sign-in events (successes, refusals, lockouts).
+pub const SIGN_IN_LOG: &str = "iic::sign_in";
+
+/// Longest user name looked up; longer ones cannot exist.
+const MAX_USER_NAME: usize = 128;
+/// Longest password verified; more is refused without hashing it.
+const MAX_PASSWORD: usize = 256;
+
+const WRONG: &str = "The user name or password is incorrect, or this user cannot sign in.";
+
+/// A hash to verify against when there is no user or no password, so that a refusal takes as
+/// long as a wrong password does.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    iic_domain::directory::password::hash_password(&iic_domain::ids::hex32()).unwrap_or_default()
+});
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    portal: Portal,
+    Query(q): Query<SignInQuery>,
+) -> Result<Response, PageError> {
+    let next = portal.local_next(q.next.as_deref());
+    if portal.session(&state).await?.is_some() {
+        return Ok(portal.redirect(&next));
+    }
+    Ok(user_name_step(&state, &portal, &next, None, StatusCode::OK))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    portal: Portal,
+    body: Body,
+) -> Result<Response, PageError> {
+    let Some(form) = Form::read(body).await else {
+        return Ok(portal.stale_form());
+    };
+    if !portal.csrf_ok(&state, &form) {
+        return Ok(portal.stale_form());
+    }
+    let next = portal.local_next(form.get("next"));
+    let Some(user_name) = form
+        .get("username")
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        let error = Some("Enter your user name.");
+        return Ok(user_name_step(
+            &state,
+            &portal,
+            &next,
+            error,
+            StatusCode::OK,
+        ));
+    };
+    let Some(password) = form.get("password") else {
+        return Ok(password_step(
+            &state,
+            &portal,
+            &next,
+            user_name,
+            None,
+            StatusCode::OK,
+        ));
+    };
+    let store_id = &portal.instance.identity_store_id;
+    let now = iic_domain::clock::now_millis();
+    let keys = [
+        user_key(store_id, user_name),
+        address_key(&portal.peer.0.to_string()),
+    ];
+    if let Some(until) = state.store.sign_in_locked_until(&keys, now).await? {
+        tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_name, ip = %portal.peer.0, locked_until = until, "sign-in refused: locked");
+        let message = format!(
+            "Too many failed sign-ins. Try again in {} minutes.",
+            (until - now + 59_999) / 60_000
+        );
+        return Ok(password_step(
+            &state,
+            &portal,
+            &next,
+            user_name,
+            Some(&message),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let user = match user_name.chars().count() <= MAX_USER_NAME {
+        true => match state
+            .store
+            .find_user_id(store_id, &PrincipalKey::Name(user_name.to_string()))
+            .await?
+        {
+            Some(id) => state.store.get_user(store_id, &id).await?,
+            None => None,
+        },
+        false => None,
+    };
+    let stored = user
+        .as_ref()
+        .filter(|u| u.enabled)
+        .and_then(|u| u.password_hash.clone());
+    let verified = password.len() <= MAX_PASSWORD && {
+        let (candidate, against) = (
+            password.to_string(),
+            stored.clone().unwrap_or_else(|| DECOY_HASH.clone()),
+        );
+        tokio::task::spawn_blocking(move || verify_password(&candidate, &against))
+            .await
+            .map_err(|_| PageError::internal())?
+    };
+    let user = match (verified && stored.is_some(), user) {
+        (true, Some(user)) => user,
+        _ => {
+            refuse(&state, &portal, &keys, user_name, now).await?;
+            return Ok(password_step(
+                &state,
+                &portal,
+                &next,
+                user_name,
+                Some(WRONG),
+                StatusCode::UNAUTHORIZED,
+            ));
+        }
+    };
+    state.store.clear_sign_in_failures(&keys[0]).await?;
+    if user.password_must_change {
+        tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id = %user.user_id, ip = %portal.peer.0, "one-time password accepted; a new password is required");
+        return Ok(password::begin_change(&state, &portal, &user, &next));
+    }
+    start_session(&state, &portal, &user.user_id, &next).await
+}
+
+/// Counts a failed password against the user name and the address, logging it and any lock.
+async fn refuse(
+    state: &AppState,
+    portal: &Portal,
+    keys: &[String; 2],
+    user_name: &str,
+    now: i64,
+) -> Result<(), PageError> {
+    let store_id = &portal.instance.identity_store_id;
+    let ip = portal.peer.0;
+    tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_name, %ip, "sign-in refused: wrong user name or password");
+    let policies = [state.limits.sign_in.user, state.limits.sign_in.address];
+    for (key, policy) in keys.iter().zip(policies) {
+        if let Some(until) = state.store.record_sign_in_failure(key, policy, now).await? {
+            tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, throttle_key = %key, %ip, locked_until = until, "sign-in locked after repeated failures");
+        }
+    }
+    Ok(())
+}
+
+/// Opens a session for the user and sends the browser on to `next`.
+pub async fn start_session(
+    state: &AppState,
+    portal: &Portal,
+    user_id: &str,
+    next: &str,
+) -> Result<Response, PageError> {
+    let config = state
+        .store
+        .sso_configuration(&portal.instance.instance_id)
+        .await?
+        .unwrap_or_default();
+    let max_age = config.max_authentication_age_secs();
+    let now = iic_domain::clock::now_millis();
+    let store_id = &portal.instance.identity_store_id;
+    let issued = session::issue(store_id, user_id, now, max_age, portal.origin.clone());
+    if state.store.create_session(&issued.session).await?.is_none() {
+        // Disabled or deleted between the password check and now.
+        return Ok(portal.to_sign_in(next));
+    }
+    tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, session_id = %issued.session.session_id, ip = %portal.peer.0, "signed in");
+    let mut resp = portal.redirect(next);
+    portal.scope.set(
+        resp.headers_mut(),
+        cookies::SESSION,
+        &issued.cookie,
+        Some(max_age),
+    );
+    Ok(resp)
+}
+
+fn user_name_step(
+    state: &AppState,
+    portal: &Portal,
+    next: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let body = format!(
+        "<div class=\"card\"><h1>Sign in</h1>{error}\
+         <form method=\"post\" action=\"{action}\" id=\"sign-in\">{csrf}{next}\
+         <label for=\"username\">User name</label>\
+         <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\
+         <button type=\"submit\">Next</button></form></div>",
+        error = error.map(error_notice).unwrap_or_default(),
+        action = escape(&format!("{}/login", portal.path)),
+        csrf = csrf_field(&portal.csrf_token(state)),
+        next = hidden("next", next),
+    );
+    portal.finish(portal.page("Sign in", body).with_status(status))
+}
+
+fn password_step(
+    state: &AppState,
+    portal: &Portal,
+    next: &str,
+    user_name: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let body = format!(
+        "<div class=\"card\"><h1>Sign in</h1>{error}\
+         <p class=\"muted\">Signing in as <strong id=\"signing-in-as\">{name}</strong> · <a href=\"{again}\">not you?</a></p>\
+         <form method=\"post\" action=\"{action}\" id=\"sign-in\">{csrf}{next}{user}\
+         <label for=\"password\">Password</label>\
+         <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>\
+         <button type=\"submit\">Sign in</button></form></div>",
+        error = error.map(error_notice).unwrap_or_default(),
+        name = escape(user_name),
+        again = escape(&format!("{}/login", portal.path)),
+        action = escape(&format!("{}/login", portal.path)),
+        csrf = csrf_field(&portal.csrf_token(state)),
+        next = hidden("next", next),
+        user = hidden("username", user_name),
+    );
+    portal.finish(portal.page("Sign in", body).with_status(status))
+}
