@@ -6,6 +6,7 @@
 mod authorize;
 mod browser;
 mod cookies;
+mod credentials;
 mod csrf;
 mod device;
 mod form;
@@ -86,6 +87,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{key}/portal/authorize",
             get(authorize::show).post(authorize::submit),
+        )
+        .route(
+            "/{key}/portal/credentials",
+            axum::routing::post(credentials::submit),
         )
         .route(
             "/{key}/portal/logout",

@@ -33,6 +33,8 @@ pub async fn submit(
                 iic_domain::clock::now_millis(),
             )
             .await?;
+        // The session's temporary credentials went with it; forget cached keys here at once.
+        state.callers.clear();
         tracing::info!(target: SIGN_IN_LOG, user_id = %session.user_id, session_id = %session.session_id, "signed out");
     }
     let body = format!(
