@@ -3,12 +3,10 @@
 //! client's loopback redirect URI with a single-use code (or `error=access_denied`). PKCE
 //! (`S256`) is honoured when the client sends a challenge: CreateToken then wants the verifier.
 
-use super::browser::{PageError, Portal};
-use super::form::Form;
+use super::browser::{PageError, Portal, PostedForm};
 use super::html::{csrf_field, escape, hidden};
 use super::sign_in::SIGN_IN_LOG;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -141,15 +139,8 @@ pub async fn show(
 
 pub async fn submit(
     State(state): State<AppState>,
-    portal: Portal,
-    body: Body,
+    PostedForm { portal, form }: PostedForm,
 ) -> Result<Response, PageError> {
-    let Some(form) = Form::read(body).await else {
-        return Ok(portal.stale_form());
-    };
-    if !portal.csrf_ok(&state, &form) {
-        return Ok(portal.stale_form());
-    }
     let params = form.fields();
     let request = match parse(params) {
         Ok(r) => r,

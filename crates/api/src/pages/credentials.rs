@@ -1,27 +1,18 @@
 //! Temporary credentials from the portal home: issued for the signed-in session, shown once as
 //! shell `export` lines and as an SDK snippet.
 
-use super::browser::{PageError, Portal};
-use super::form::Form;
+use super::browser::{PageError, PostedForm};
 use super::html::{error_notice, escape};
 use crate::portal::credentials::{issue, Holder, Refused};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
 pub async fn submit(
     State(state): State<AppState>,
-    portal: Portal,
-    body: Body,
+    PostedForm { portal, form }: PostedForm,
 ) -> Result<Response, PageError> {
-    let Some(form) = Form::read(body).await else {
-        return Ok(portal.stale_form());
-    };
-    if !portal.csrf_ok(&state, &form) {
-        return Ok(portal.stale_form());
-    }
     let Some(session) = portal.session(&state).await? else {
         return Ok(portal.to_sign_in(&portal.path));
     };
