@@ -38,14 +38,15 @@ SDKS = {
     "identitystore": ("huaweicloudsdkidentitycenterstore.v1", "IdentityCenterStoreClient"),
     "organizations": ("huaweicloudsdkorganizations.v1", "OrganizationsClient"),
     "oidc": ("huaweicloudsdkidentitycenteroidc.v1", "IdentityCenterOIDCClient"),
+    "portal": ("huaweicloudsdkidentitycenterportalapi.v1", "IdentityCenterPortalAPIClient"),
 }
 # The IAM discovery calls have no request class: the SDK core makes them itself, with these
 # query parameters (huaweicloudsdkcore.auth.internal.Iam).
 IAM_QUERY = {"KeystoneListAuthDomains": [], "KeystoneListProjects": ["name"]}
 # How each API is signed: the identity header its credentials send.
-# The OIDC API is unsigned: its signature is sent and ignored.
+# The OIDC and portal APIs are unsigned: their signature is sent and ignored.
 IDENTITY = {"identitycenter": "domain", "identitystore": "project", "organizations": "domain",
-            "iam": "domain", "oidc": "domain"}
+            "iam": "domain", "oidc": "domain", "portal": "domain"}
 # Controls sent after NUL, one per field in turn: ESC, DEL, NEL (C1), backspace, APC (C1).
 OTHER_CONTROLS = ["\u001b", "\u007f", "\u0085", "\u0008", "\u009f"]
 # Operations that, should a probe be accepted, change the world the walk needs: sent last.

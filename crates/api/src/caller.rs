@@ -87,7 +87,7 @@ pub struct CallerCache {
 /// an account removed or closed, an organization created or deleted). Each server reads it a few
 /// times a second and drops its cache when it moved, so such a change reaches every server sharing
 /// the database well before a cached entry would expire.
-pub const REVOCATIONS: &str = "auth.revocations";
+pub const REVOCATIONS: &str = iic_store::REVOCATIONS;
 
 const MAX_CACHED_KEYS: usize = 100_000;
 

@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod pages;
 pub mod paging;
 pub mod pipeline;
+pub mod portal;
 pub mod state;
 
 pub use operation::{Op, Operation, Routes, Service};
@@ -33,6 +34,7 @@ pub fn routes() -> Routes {
         .merge(organizations::routes())
         .merge(iam::routes())
         .merge(oidc::routes())
+        .merge(portal::routes())
 }
 
 /// The operations the server routes, in declaration order.

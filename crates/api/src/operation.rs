@@ -45,6 +45,8 @@ pub enum Service {
     Iam,
     /// The OIDC API (unsigned; its errors are the admin API's `IIC.*` codes).
     Oidc,
+    /// The user portal API (an OIDC access token; `IIC.*` codes).
+    Portal,
 }
 
 impl Service {
@@ -71,6 +73,8 @@ pub enum AuthKind {
     /// Nothing in the head: the OIDC API, whose client credentials travel in the JSON body and
     /// are checked by the handler. Content type, body limits and strict JSON still apply.
     Unsigned,
+    /// Not signed: the portal API, whose `access-token` header the `PortalUser` extractor checks.
+    AccessToken,
 }
 
 /// What an operation's body may be.
@@ -221,6 +225,14 @@ impl Op {
         }
     }
 
+    /// An operation authenticated by an OIDC access token (see [`AuthKind::AccessToken`]).
+    pub fn access_token(self) -> Op {
+        Op {
+            auth: AuthKind::AccessToken,
+            ..self
+        }
+    }
+
     /// A body larger than [`SMALL_BODY`] (a document).
     pub fn body_limit(self, bytes: usize) -> Op {
         Op {
@@ -346,7 +358,7 @@ async fn admit(
 ) -> Result<(Option<crate::caller::Caller>, BodyRead, QueryParams), ApiError> {
     let head = match op.auth {
         AuthKind::Signed => Some(auth::check_head(state, parts).await?),
-        AuthKind::Unsigned => None,
+        AuthKind::Unsigned | AuthKind::AccessToken => None,
     };
     let declared = body::declared_length(&parts.headers);
     let has_body = declared != Some(0) && !body::is_empty(&incoming);

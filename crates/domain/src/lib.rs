@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod page;
 pub mod permission_set;
 pub mod policy;
+pub mod portal;
 pub mod retry;
 pub mod session;
 pub mod sign_in;

@@ -1,6 +1,6 @@
-//! The background sweep of sign-in state: ended and expired sessions, and failed-sign-in counters
-//! whose window and lock are over, deleted in small batches so that the tables hold little more
-//! than what is live.
+//! The background sweep of sign-in state: ended and expired sessions, failed-sign-in counters
+//! whose window and lock are over, and expired temporary credentials, deleted in small batches so
+//! that the tables hold little more than what is live.
 
 use iic_api::AppState;
 use std::time::Duration;
@@ -19,6 +19,10 @@ pub async fn run(state: AppState) {
         let window = state.limits.sign_in.longest_window_ms();
         drain("sign-in failure counters", || {
             state.store.sweep_sign_in_failures(now, window, BATCH)
+        })
+        .await;
+        drain("temporary credentials", || {
+            state.store.sweep_temporary_credentials(now, BATCH)
         })
         .await;
     }

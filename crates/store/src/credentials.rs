@@ -1,4 +1,5 @@
-//! Access keys: permanent ones and temporary ones bound to a security token.
+//! Access keys: permanent ones and temporary ones bound to a security token. A revoked
+//! temporary key is not found here; `temporary_credentials.rs` issues, revokes and sweeps them.
 
 use crate::db::{Db, FromRow, Row, Sql};
 use crate::error::BoxError;
@@ -18,12 +19,12 @@ static INSERT: Sql = Sql::new(concat!(
 static GET: Sql = Sql::new(concat!(
     "SELECT ",
     credential_columns!(),
-    " FROM credentials WHERE access_key = $1"
+    " FROM credentials WHERE access_key = $1 AND revoked_at IS NULL"
 ));
 static OF_ACCOUNT: Sql = Sql::new(concat!(
     "SELECT ",
     credential_columns!(),
-    " FROM credentials WHERE account_id = $1 ORDER BY created_at, access_key"
+    " FROM credentials WHERE account_id = $1 AND revoked_at IS NULL ORDER BY created_at, access_key"
 ));
 static DELETE: Sql = Sql::new("DELETE FROM credentials WHERE access_key = $1");
 

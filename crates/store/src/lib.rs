@@ -24,10 +24,12 @@ mod model;
 mod oidc;
 mod org_structure;
 mod permission_sets;
+mod portal;
 mod schema;
 mod sessions;
 mod sign_in_throttle;
 mod sso_configurations;
+mod temporary_credentials;
 
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
@@ -39,6 +41,7 @@ pub use iic_domain::permission_set::PermissionSet;
 pub use iic_domain::session::Session;
 pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
+pub use meta::REVOCATIONS;
 pub use model::*;
 pub use oidc::{
     AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,

@@ -13,6 +13,10 @@ static INCREMENT: Sql = Sql::new(
      RETURNING CAST(value AS BIGINT)",
 );
 
+/// The counter every change taking access away from a key bumps (a key deleted or revoked, an
+/// account removed or closed); each server drops its cached keys when it sees the count move.
+pub const REVOCATIONS: &str = "auth.revocations";
+
 /// Meta keys written by the bootstrap.
 pub(crate) const BOOTSTRAP_ORGANIZATION: &str = "bootstrap.organization_id";
 pub(crate) const BOOTSTRAP_ROOT_KEY: &str = "bootstrap.root_access_key";
@@ -24,6 +28,11 @@ pub(crate) async fn get(db: &mut crate::db::Db<'_>, key: &str) -> StoreResult<Op
 pub(crate) async fn put(db: &mut crate::db::Db<'_>, key: &str, value: &str) -> StoreResult<()> {
     db.execute(&PUT_IF_ABSENT, &[&key, &value]).await?;
     Ok(())
+}
+
+/// Adds one to the counter under `key`, in the caller's transaction; returns the new value.
+pub(crate) async fn increment(db: &mut crate::db::Db<'_>, key: &str) -> StoreResult<i64> {
+    db.query_one(&INCREMENT, &[&key]).await
 }
 
 impl Store {
@@ -46,9 +55,7 @@ impl Store {
     /// Adds one to the counter kept under `key` (0 when absent) and returns the new value.
     pub async fn increment_meta(&self, key: &str) -> StoreResult<i64> {
         let key = key.to_string();
-        self.write_one("increment_meta", async move |db| {
-            db.query_one(&INCREMENT, &[&key]).await
-        })
-        .await
+        self.write_one("increment_meta", async move |db| increment(db, &key).await)
+            .await
     }
 }

@@ -49,6 +49,77 @@ pub struct Credential {
     pub created_at: i64,
 }
 
+/// Where a temporary credential came from: who asked, in which session, for which permission
+/// set as provisioned at which version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub user_id: String,
+    pub identity_store_id: String,
+    pub instance_id: String,
+    pub permission_set_id: String,
+    pub session_id: String,
+    pub mfa_present: bool,
+    /// The provisioned version of the set's policies and when that snapshot was taken (Unix ms).
+    pub policy_version: i64,
+    pub policy_provisioned_at: i64,
+}
+
+/// A temporary credential with its provenance and revocation time (Unix ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemporaryCredential {
+    pub credential: Credential,
+    pub provenance: Provenance,
+    pub revoked_at: Option<i64>,
+}
+
+/// What the portal asks to issue: the key (secret sealed, token hashed) for `account_id`, and
+/// who asks. The store decides the expiry and the policy version from the provisioned set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRequest {
+    pub access_key: String,
+    pub secret_sealed: Vec<u8>,
+    pub security_token_sha256: String,
+    pub account_id: String,
+    pub permission_set_id: String,
+    /// The set's name as the agency names it; another name is another agency.
+    pub permission_set_name: String,
+    pub user_id: String,
+    pub identity_store_id: String,
+    pub instance_id: String,
+    pub session_id: String,
+    pub mfa_present: bool,
+}
+
+/// What asking for temporary credentials came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialIssue {
+    /// Stored; valid until this Unix ms.
+    Issued { expires_at: i64 },
+    /// The user is not assigned the set on the account (directly or through a group), or the set
+    /// is not provisioned there, or the agency names another set.
+    NotEntitled,
+    /// The session the request came from is no longer live.
+    SessionEnded,
+}
+
+/// An account the user is assigned to; `seq` is the account's keyset key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedAccount {
+    pub seq: i64,
+    pub account_id: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// A permission set the user is assigned on an account; `seq` is the set's keyset key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedSet {
+    pub seq: i64,
+    pub permission_set_id: String,
+    pub name: String,
+    pub description: Option<String>,
+}
+
 /// What the first start of a server creates.
 #[derive(Debug, Clone)]
 pub struct BootstrapPlan {

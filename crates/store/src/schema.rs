@@ -434,6 +434,25 @@ const MIGRATIONS: &[Migration] = &[
              locked_until {int});
          CREATE INDEX sign_in_failures_window ON sign_in_failures(window_started_at);",
     ),
+    // 13: temporary credentials the portal issues carry where they came from (user, identity
+    // store, instance, permission set and the provisioned version of its policies, session, MFA)
+    // and are revoked with their session; permanent keys leave these columns NULL. The portal
+    // reads a user's assignments by principal from an index that holds all it needs (SQLite
+    // otherwise prefers the covering unique index and reads the whole instance).
+    Migration::Same(
+        "ALTER TABLE credentials ADD COLUMN user_id TEXT;
+         ALTER TABLE credentials ADD COLUMN identity_store_id TEXT;
+         ALTER TABLE credentials ADD COLUMN instance_id TEXT;
+         ALTER TABLE credentials ADD COLUMN permission_set_id TEXT;
+         ALTER TABLE credentials ADD COLUMN policy_version {int};
+         ALTER TABLE credentials ADD COLUMN policy_provisioned_at {int};
+         ALTER TABLE credentials ADD COLUMN session_id TEXT;
+         ALTER TABLE credentials ADD COLUMN mfa_present BOOLEAN;
+         ALTER TABLE credentials ADD COLUMN revoked_at {int};
+         CREATE INDEX credentials_session ON credentials(session_id);
+         CREATE INDEX credentials_expiry ON credentials(expires_at);
+         CREATE INDEX assignments_holder ON account_assignments(instance_id, principal_id, principal_type, account_id, permission_set_id);",
+    ),
 ];
 
 /// The schema version this code writes.

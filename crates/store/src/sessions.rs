@@ -3,7 +3,7 @@
 //! A session is ended (its `ended_at` set), never deleted, by a sign-out, `BatchDeleteSessions`,
 //! or the user being disabled or deleted; [`Store::sweep_sessions`] deletes ended and expired
 //! rows later. Every way of ending sessions goes through [`end`], which also revokes the OIDC
-//! tokens issued under them, in the same transaction. A user holds at most
+//! tokens and the temporary credentials issued under them, in the same transaction. A user holds at most
 //! [`MAX_LIVE_SESSIONS`] open sessions: a sign-in beyond them ends the oldest.
 
 use crate::db::{Db, FromRow, Row, Sql, TextList};
@@ -116,8 +116,10 @@ pub(crate) async fn end(
                 .await?
         }
     };
-    // A session's end is its tokens' end, in the same transaction.
+    // A session's end is the end of its tokens and of the credentials issued in it, in the
+    // same transaction.
     crate::oidc::tokens::revoke_in_sessions(db, &ended, now).await?;
+    crate::temporary_credentials::revoke_in_sessions(db, &ended, now).await?;
     Ok(ended)
 }
 

@@ -100,6 +100,11 @@ impl FromRow for Locked {
         })
     }
 }
+/// Seconds of the session duration a provisioned snapshot (written above) carries.
+pub(crate) fn snapshot_session_secs(snapshot: &str) -> Option<i64> {
+    let v: serde_json::Value = serde_json::from_str(snapshot).ok()?;
+    iic_domain::permission_set::parse_duration(v.get("session_duration")?.as_str()?)
+}
 /// What a job's request came to, decided before anything is written.
 enum Outcome<'a> {
     /// The request is gone, finished already, or named twice in the batch: the job just ends.

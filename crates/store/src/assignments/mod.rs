@@ -23,6 +23,8 @@ mod give_up;
 mod in_flight;
 mod submission;
 
+pub(crate) use apply::snapshot_session_secs;
+
 use crate::db::{FromRow, Row, Sql};
 use crate::directory::deprovision_for_principal;
 use crate::error::BoxError;

@@ -29,6 +29,7 @@ mod oidc;
 mod org_structure;
 mod organizations;
 mod permission_sets;
+mod portal;
 mod sessions;
 mod sign_in;
 mod upgrade;
