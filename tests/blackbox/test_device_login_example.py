@@ -13,7 +13,7 @@ import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkidentitycenter.v1 import ListInstancesRequest
 
-from iic_harness import ROOT, new_server
+from iic_harness import ROOT, expect_error, new_server
 from portal_forms import approve_device
 from portal_world import portal_world
 from sdk_clients import identity_center
@@ -64,14 +64,19 @@ def test_the_example_signs_in_and_writes_usable_credentials(world):
     assert set(env) == {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK",
                         "HUAWEICLOUD_SDK_SECURITY_TOKEN"}, env
 
+    # The credentials sign a request the server accepts as the member account: authenticated,
+    # then refused only because a member account may not administer the instance.
     client = identity_center(server, ak=env["HUAWEICLOUD_SDK_AK"], sk=env["HUAWEICLOUD_SDK_SK"],
                              domain_id=w["account_id"],
                              security_token=env["HUAWEICLOUD_SDK_SECURITY_TOKEN"])
-    try:
-        client.list_instances(ListInstancesRequest())
-    except ClientRequestException as e:
-        assert e.status_code == 403, ("the credentials must authenticate", e.status_code,
-                                      e.error_code, e.error_msg)
+    expect_error(lambda: client.list_instances(ListInstancesRequest()), 403, "IIC.1215",
+                 "administrator account")
+    forged = identity_center(server, ak=env["HUAWEICLOUD_SDK_AK"], sk="x" * 40,
+                             domain_id=w["account_id"],
+                             security_token=env["HUAWEICLOUD_SDK_SECURITY_TOKEN"])
+    with pytest.raises(ClientRequestException) as refused:
+        forged.list_instances(ListInstancesRequest())
+    assert refused.value.status_code == 401, refused.value
 
 
 def test_an_unknown_account_is_refused_with_its_name(world):
