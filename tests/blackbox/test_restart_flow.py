@@ -1,15 +1,17 @@
 """A device flow survives restarts of the server (same data directory or database, same master
 key): one between StartDeviceAuthorization and the approval, one between the approval and the
-token's redemption. The token is then used: the refresh grant answers new tokens. Runs on
-PostgreSQL too with IIC_BLACKBOX_BACKEND=postgres."""
+token's redemption. The token is then used: the Portal API lists the user's account and the
+refresh grant answers new tokens. Runs on PostgreSQL too with IIC_BLACKBOX_BACKEND=postgres."""
 
 import pytest
+from huaweicloudsdkidentitycenterportalapi.v1 import ListAccountsRequest
 
 from iic_harness import new_server
 from portal_forms import approve_device
 from portal_world import (
     REFRESH_GRANT, create_token, poll_for_token, portal_world, register_client,
     start_device_authorization)
+from test_portal import portal_client
 
 NEW_PASSWORD = "Restart-Flow-2026!"
 
@@ -33,6 +35,9 @@ def test_device_flow_completes_across_two_restarts(server):
     server.restart()
     token = poll_for_token(server, client, device)
     assert len(token.access_token) == 64 and token.refresh_token
+    accounts = portal_client(server).list_accounts(
+        ListAccountsRequest(access_token=token.access_token)).account_list
+    assert [a.account_id for a in accounts] == [w["account_id"]]
 
     refreshed = create_token(server, client, grant_type=REFRESH_GRANT,
                              refresh_token=token.refresh_token)
