@@ -18,6 +18,7 @@ pub mod operation;
 pub mod organizations;
 pub mod pages;
 pub mod paging;
+pub mod password_work;
 pub mod pipeline;
 pub mod portal;
 pub mod state;

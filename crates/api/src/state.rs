@@ -103,6 +103,8 @@ pub struct Shared {
     pub body_gate: BodyGate,
     /// Per source address, the rate of OIDC client registrations and device authorizations.
     pub oidc_rate: crate::oidc::RateLimiter,
+    /// Password hashing and verification, bounded to one at a time per CPU.
+    pub password_work: crate::password_work::PasswordWork,
 }
 
 impl std::ops::Deref for AppState {
@@ -144,6 +146,7 @@ impl AppState {
             callers: CallerCache::new(limits.cache_ttl_ms),
             body_gate: BodyGate::new(limits.body_budget_bytes, limits.body_idle_timeout),
             oidc_rate: crate::oidc::RateLimiter::new(limits.oidc.rate_per_minute),
+            password_work: crate::password_work::PasswordWork::default(),
             limits,
             region: region.to_string(),
             jobs: tokio::sync::Notify::new(),

@@ -74,14 +74,19 @@ pub(super) async fn existing_user(
 
 /// A new one-time password satisfying the store's policy, and its hash (computed off the async
 /// workers: Argon2id is deliberately slow).
-async fn one_time_password(store: &IdentityStoreInfo) -> Result<(String, String), Failure> {
+async fn one_time_password(
+    state: &AppState,
+    store: &IdentityStoreInfo,
+) -> Result<(String, String), Failure> {
     let policy = store.password_policy.unwrap_or_default();
     let password = policy.generate_one_time_password();
     policy.check(&password)?;
     let to_hash = password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&to_hash))
+    let hash = state
+        .password_work
+        .run(move || hash_password(&to_hash))
         .await
-        .map_err(|_| ApiError::internal())??;
+        .ok_or_else(ApiError::internal)??;
     Ok((password, hash))
 }
 
@@ -111,7 +116,7 @@ pub async fn create(
     body.profile.validate()?;
     let (password, password_hash) = match body.password_mode {
         PasswordMode::Otp => {
-            let (p, h) = one_time_password(&store).await?;
+            let (p, h) = one_time_password(&state, &store).await?;
             (Some(p), Some(h))
         }
         PasswordMode::Email => (None, None),
@@ -396,7 +401,7 @@ pub async fn reset_password(
     let mut user = existing_user(&state, &store, &user_id).await?;
     let out = match body.mode {
         PasswordMode::Otp => {
-            let (password, hash) = one_time_password(&store).await?;
+            let (password, hash) = one_time_password(&state, &store).await?;
             user.password_hash = Some(hash);
             user.password_must_change = true;
             user.password_reset_email_owed = false;

@@ -125,15 +125,17 @@ pub async fn submit(
         )));
     }
     let (candidate, current) = (new.to_string(), ticket.password_hash.clone());
-    let hashed = tokio::task::spawn_blocking(move || {
-        if verify_password(&candidate, &current) {
-            return Ok(None);
-        }
-        hash_password(&candidate).map(Some)
-    })
-    .await
-    .map_err(|_| PageError::internal())?
-    .map_err(|_| PageError::internal())?;
+    let hashed = state
+        .password_work
+        .run(move || {
+            if verify_password(&candidate, &current) {
+                return Ok(None);
+            }
+            hash_password(&candidate).map(Some)
+        })
+        .await
+        .ok_or_else(PageError::internal)?
+        .map_err(|_| PageError::internal())?;
     let Some(new_hash) = hashed else {
         return Ok(refuse(
             "The new password must differ from your current password.",

@@ -120,9 +120,11 @@ pub async fn submit(
             password.to_string(),
             stored.clone().unwrap_or_else(|| DECOY_HASH.clone()),
         );
-        tokio::task::spawn_blocking(move || verify_password(&candidate, &against))
+        state
+            .password_work
+            .run(move || verify_password(&candidate, &against))
             .await
-            .map_err(|_| PageError::internal())?
+            .ok_or_else(PageError::internal)?
     };
     let user = match (verified && stored.is_some(), user) {
         (true, Some(user)) => user,
