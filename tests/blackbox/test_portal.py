@@ -184,3 +184,37 @@ def test_logout_ends_the_token_and_its_credentials(world, token):
     expect_error(lambda: ic.list_instances(ListInstancesRequest()), 401, "APIGW.0301")
     # Another session's token is untouched.
     assert portal.list_accounts(ListAccountsRequest(access_token=token)).account_list
+
+
+def test_the_portal_home_lists_the_access_and_hands_out_credentials(world, token):
+    from portal_forms import Browser, sign_in
+    server, sid = world["server"], world["sid"]
+    b = Browser()
+    home = sign_in(b, b.get(f"{server.url}/{sid}/portal"), "pat", NEW_PASSWORD)
+    assert home.text("user-name") == "Pat Doe"
+    forms = [f for f in home.forms if f["id"] is None and "agency_urn" in f["fields"]]
+    by_account = {}
+    for f in forms:
+        by_account.setdefault(f["fields"]["account_id"], []).append(f["fields"]["agency_urn"])
+    assert list(by_account) == [world["management"], world["member"]]
+    assert len(by_account[world["member"]]) == 2
+    # Submitting the first set's form shows the credentials once, as exports and an SDK snippet.
+    form = next(f for f in forms if f["fields"]["account_id"] == world["management"])
+    page = b.request(f"{server.url}{form['action']}", dict(form["fields"]))
+    assert page.status == 200, page.body[:1000]
+    exports = dict(line.removeprefix("export ").split("=", 1)
+                   for line in page.text("export").strip().splitlines())
+    assert set(exports) == {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK",
+                            "HUAWEICLOUD_SDK_SECURITY_TOKEN"}
+    assert exports["HUAWEICLOUD_SDK_AK"] in page.text("sdk")
+    ic = identity_center(server, exports["HUAWEICLOUD_SDK_AK"], exports["HUAWEICLOUD_SDK_SK"],
+                         security_token=exports["HUAWEICLOUD_SDK_SECURITY_TOKEN"])
+    assert ic.list_instances(ListInstancesRequest()).instances
+    # A forged agency in the same form is refused, and nothing is issued.
+    reader_urn = by_account[world["member"]][1].replace(world["member"], world["management"])
+    forged = dict(form["fields"], agency_urn=reader_urn)
+    refused = b.request(f"{server.url}{form['action']}", forged)
+    assert refused.status == 403 and "not an agency" in refused.text("error")
+    # Signing out in the browser ends the credentials issued in that session.
+    b.submit(b.get(f"{server.url}/{sid}/portal"), "sign-out")
+    expect_error(lambda: ic.list_instances(ListInstancesRequest()), 401, "APIGW.0301")

@@ -279,3 +279,21 @@ def test_an_administrator_ending_a_session_signs_the_browser_out_and_kills_its_t
         body=BatchDeleteSessionsReqBody(session_ids=[s.session_id])))
     assert b.get(portal(server, sid)).form("sign-in"), "the browser is signed out"
     assert oauth_error(refused(lambda: refresh(client, info, tokens.refresh_token))) == "invalid_grant"
+
+
+def test_a_sign_in_lasts_the_instance_s_max_authentication_age(env):
+    from huaweicloudsdkidentitycenter.v1 import ListInstancesRequest
+    from sdk_clients import identity_center
+    from test_sessions_sso import session_age, update_config
+    server, sid, store, client = env
+    ic = identity_center(server)
+    instance_id = ic.list_instances(ListInstancesRequest()).instances[0].instance_id
+    update_config(ic, instance_id, "SESSION", session_configuration=session_age("PT15M"))
+    try:
+        user_id, otp = new_user(store, sid, "lea")
+        b = signed_in_browser(server, sid, "lea", otp, NEW_PASSWORD)
+        [s] = store.list_sessions(ListSessionsRequest(identity_store_id=sid, user_id=user_id)).session_list
+        assert s.session_not_valid_after - s.creation_time == 15 * 60 * 1000
+        assert b.cookie("iic_session").expires - time.time() <= 15 * 60 + 5
+    finally:
+        update_config(ic, instance_id, "SESSION", session_configuration=session_age("PT8H"))

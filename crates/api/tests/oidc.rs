@@ -40,6 +40,50 @@ async fn oidc_fixture(settings: OidcSettings) -> (Fixture, axum::Router) {
     (f, app)
 }
 
+/// A user of the fixture's identity store signed in for an hour: tokens live only as long as the
+/// session they were issued under. Returns the user id and the session id.
+async fn live_session(f: &Fixture) -> (String, String) {
+    let profile: iic_domain::directory::user::UserProfile = serde_json::from_value(json!({
+        "user_name": "ada",
+        "display_name": "Ada",
+        "name": {"family_name": "Doe", "given_name": "Ada"},
+        "emails": [{"value": "ada@example.com", "type": "work", "primary": true}],
+    }))
+    .expect("profile");
+    let user = iic_store::User {
+        seq: 0,
+        user_id: iic_domain::directory::principal_id(STORE_ID),
+        identity_store_id: STORE_ID.into(),
+        profile,
+        external_ids: vec![],
+        enabled: true,
+        email_verified: false,
+        password_hash: None,
+        password_reset_email_owed: false,
+        password_must_change: false,
+        created_at: 0,
+        created_by: "test".into(),
+        updated_at: 0,
+        updated_by: "test".into(),
+    };
+    f.state.store.create_user(&user, 10).await.expect("user");
+    let now = iic_domain::clock::now_millis();
+    let issued = iic_domain::session::issue(
+        STORE_ID,
+        &user.user_id,
+        now,
+        3_600,
+        iic_domain::session::Origin::default(),
+    );
+    f.state
+        .store
+        .create_session(&issued.session)
+        .await
+        .expect("session")
+        .expect("stored");
+    (user.user_id, issued.session.session_id)
+}
+
 fn settings() -> OidcSettings {
     OidcSettings {
         public_url: PUBLIC.into(),
@@ -145,6 +189,7 @@ async fn the_device_flow_issues_once_and_refreshes() {
     assert_eq!(oauth_error(&b), "slow_down");
 
     // The user approves, typing the code in lowercase without its dash.
+    let (user_id, session_id) = live_session(&f).await;
     let typed = user_code.replace('-', "").to_lowercase();
     let stored = normalize_user_code(&typed).expect("a user code");
     let approved = f
@@ -153,8 +198,8 @@ async fn the_device_flow_issues_once_and_refreshes() {
         .decide_device_grant(
             &stored,
             &DeviceDecision::Approve {
-                user_id: "user-1".into(),
-                session_id: "session-1".into(),
+                user_id: user_id.clone(),
+                session_id: session_id.clone(),
             },
             iic_domain::clock::now_millis(),
         )
@@ -182,7 +227,7 @@ async fn the_device_flow_issues_once_and_refreshes() {
         .expect("live");
     assert_eq!(
         (live.user_id.as_str(), live.session_id.as_deref()),
-        ("user-1", Some("session-1"))
+        (user_id.as_str(), Some(session_id.as_str()))
     );
 
     let (_, b) = token(&app, device_poll(&id, &secret, &device_code)).await;
@@ -391,6 +436,7 @@ async fn an_authorization_code_is_redeemed_with_its_pkce_verifier() {
     let (id, secret) = register_for(&app, &[DEVICE_GRANT, "authorization_code"]).await;
     let code = iic_domain::oidc::new_secret();
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let (user_id, session_id) = live_session(&f).await;
     f.state
         .store
         .create_auth_code(&iic_store::AuthCode {
@@ -400,8 +446,8 @@ async fn an_authorization_code_is_redeemed_with_its_pkce_verifier() {
             code_challenge: Some(iic_domain::oidc::pkce::s256_challenge(verifier)),
             instance_id: "ins-0123456789abcdef".into(),
             identity_store_id: STORE_ID.into(),
-            user_id: "user-1".into(),
-            session_id: "session-1".into(),
+            user_id,
+            session_id,
             scopes: vec!["openid".into()],
             expires_at: iic_domain::clock::now_millis() + 60_000,
         })

@@ -14,3 +14,25 @@ pub fn now_millis() -> i64 {
 pub fn now_secs() -> i64 {
     now_millis() / 1000
 }
+
+/// Unix seconds as an RFC 3339 UTC time (`2026-12-02T19:30:00Z`), for people to read.
+pub fn format_iso8601_secs(unix_secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unix_seconds_read_as_utc() {
+        assert_eq!(
+            super::format_iso8601_secs(1_684_955_360),
+            "2023-05-24T19:09:20Z"
+        );
+    }
+}

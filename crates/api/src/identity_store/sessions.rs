@@ -116,6 +116,9 @@ pub async fn batch_delete(
             clock::now_millis(),
         )
         .await?;
+    // Temporary credentials issued in those sessions are gone: this server forgets cached keys
+    // at once, the others when they see the revocation count move.
+    state.callers.clear();
     Ok(())
 }
 

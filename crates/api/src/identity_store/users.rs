@@ -307,6 +307,8 @@ pub async fn delete(
         .delete_user(&store.identity_store_id, &user_id)
         .await?
     {
+        // Deleting ended the user's sessions and their temporary credentials.
+        state.callers.clear();
         Ok(())
     } else {
         Err(user_not_found(&user_id))
@@ -332,7 +334,12 @@ async fn set_enabled(
     user.enabled = enabled;
     user.updated_at = clock::now_millis();
     user.updated_by = actor(caller);
-    save(state, &user).await
+    save(state, &user).await?;
+    if !enabled {
+        // Disabling ended the user's sessions and their temporary credentials.
+        state.callers.clear();
+    }
+    Ok(())
 }
 
 pub async fn enable(

@@ -205,3 +205,25 @@ impl Portal {
         )
     }
 }
+
+/// A form posted to a portal page, read and checked against the browser's CSRF token; a form
+/// that fails either is answered with [`Portal::stale_form`] before the handler runs.
+pub struct PostedForm {
+    pub portal: Portal,
+    pub form: Form,
+}
+
+impl axum::extract::FromRequest<AppState> for PostedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let portal = Portal::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match Form::read(body).await {
+            Some(form) if portal.csrf_ok(state, &form) => Ok(PostedForm { portal, form }),
+            _ => Err(portal.stale_form()),
+        }
+    }
+}

@@ -2,12 +2,10 @@
 //! sees which application asks, and approves or denies. Wrong codes count against the browser
 //! session and lock its code entry for a while (RFC 8628 §5.1).
 
-use super::browser::{PageError, Portal};
-use super::form::Form;
+use super::browser::{PageError, Portal, PostedForm};
 use super::html::{csrf_field, error_notice, escape, hidden};
 use super::sign_in::SIGN_IN_LOG;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -40,15 +38,8 @@ pub async fn show(
 
 pub async fn submit(
     State(state): State<AppState>,
-    portal: Portal,
-    body: Body,
+    PostedForm { portal, form }: PostedForm,
 ) -> Result<Response, PageError> {
-    let Some(form) = Form::read(body).await else {
-        return Ok(portal.stale_form());
-    };
-    if !portal.csrf_ok(&state, &form) {
-        return Ok(portal.stale_form());
-    }
     let Some(session) = portal.session(&state).await? else {
         return Ok(portal.to_sign_in(&format!("{}/device", portal.path)));
     };

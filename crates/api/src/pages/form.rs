@@ -16,6 +16,11 @@ impl Form {
         Some(Form(pairs.into_iter().collect()))
     }
 
+    /// Every field, as submitted.
+    pub fn fields(&self) -> &HashMap<String, String> {
+        &self.0
+    }
+
     /// The field's value, if present and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

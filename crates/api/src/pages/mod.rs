@@ -1,10 +1,12 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
-//! forced change of a one-time password, the device-code approval, the portal home and
-//! sign-out. Plain HTML forms, no script; every form carries a CSRF token.
+//! forced change of a one-time password, the device-code approval, the authorization endpoint
+//! of the authorization-code grant, the portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
 
+mod authorize;
 mod browser;
 mod cookies;
+mod credentials;
 mod csrf;
 mod device;
 mod form;
@@ -81,6 +83,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{key}/portal/device",
             get(device::show).post(device::submit),
+        )
+        .route(
+            "/{key}/portal/authorize",
+            get(authorize::show).post(authorize::submit),
+        )
+        .route(
+            "/{key}/portal/credentials",
+            axum::routing::post(credentials::submit),
         )
         .route(
             "/{key}/portal/logout",

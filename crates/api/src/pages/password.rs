@@ -3,13 +3,11 @@
 //! the user and the password they proved, not a session: nothing else opens until the password
 //! is changed.
 
-use super::browser::{PageError, Portal};
+use super::browser::{PageError, Portal, PostedForm};
 use super::cookies;
-use super::form::Form;
 use super::html::{csrf_field, error_notice, escape, hidden};
 use super::sign_in::{start_session, SIGN_IN_LOG};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -87,16 +85,9 @@ pub async fn show(
 
 pub async fn submit(
     State(state): State<AppState>,
-    portal: Portal,
     headers: axum::http::HeaderMap,
-    body: Body,
+    PostedForm { portal, form }: PostedForm,
 ) -> Result<Response, PageError> {
-    let Some(form) = Form::read(body).await else {
-        return Ok(portal.stale_form());
-    };
-    if !portal.csrf_ok(&state, &form) {
-        return Ok(portal.stale_form());
-    }
     let next = portal.local_next(form.get("next"));
     let Some(ticket) = open_ticket(
         &state,

@@ -2,13 +2,11 @@
 //! or whether the user exists; failures lock the user name and, more loosely, the source
 //! address; a user with a one-time password goes on to choose a new one.
 
-use super::browser::{PageError, Portal};
+use super::browser::{PageError, Portal, PostedForm};
 use super::cookies;
-use super::form::Form;
 use super::html::{csrf_field, error_notice, escape, hidden};
 use super::password;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -54,15 +52,8 @@ pub async fn show(
 
 pub async fn submit(
     State(state): State<AppState>,
-    portal: Portal,
-    body: Body,
+    PostedForm { portal, form }: PostedForm,
 ) -> Result<Response, PageError> {
-    let Some(form) = Form::read(body).await else {
-        return Ok(portal.stale_form());
-    };
-    if !portal.csrf_ok(&state, &form) {
-        return Ok(portal.stale_form());
-    }
     let next = portal.local_next(form.get("next"));
     let Some(user_name) = form
         .get("username")

@@ -1,27 +1,18 @@
 //! Sign-out: ends the browser's session (and with it the tokens issued under it) and forgets the
 //! cookie.
 
-use super::browser::{PageError, Portal};
+use super::browser::{PageError, PostedForm};
 use super::cookies;
-use super::form::Form;
 use super::html::escape;
 use super::sign_in::SIGN_IN_LOG;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 
 pub async fn submit(
     State(state): State<AppState>,
-    portal: Portal,
-    body: Body,
+    PostedForm { portal, .. }: PostedForm,
 ) -> Result<Response, PageError> {
-    let Some(form) = Form::read(body).await else {
-        return Ok(portal.stale_form());
-    };
-    if !portal.csrf_ok(&state, &form) {
-        return Ok(portal.stale_form());
-    }
     if let Some(session) = portal.session(&state).await? {
         let ids = [session.session_id.clone()];
         state
@@ -33,6 +24,8 @@ pub async fn submit(
                 iic_domain::clock::now_millis(),
             )
             .await?;
+        // The session's temporary credentials went with it; forget cached keys here at once.
+        state.callers.clear();
         tracing::info!(target: SIGN_IN_LOG, user_id = %session.user_id, session_id = %session.session_id, "signed out");
     }
     let body = format!(

@@ -3,7 +3,7 @@
 //! takes temporary credentials for one, and logs out.
 
 mod accounts;
-mod credentials;
+pub mod credentials;
 mod logout;
 mod token;
 

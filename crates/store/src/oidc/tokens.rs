@@ -18,16 +18,31 @@ static INSERT: Sql = Sql::new(concat!(
     token_columns!(),
     ", refresh_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 ));
+/// A token works only while the sign-in session it was issued under lasts: a session past its
+/// `max_authentication_age` takes its tokens with it, as an ended one does.
+macro_rules! session_live {
+    ($now:literal) => {
+        concat!(
+            " AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = oidc_tokens.session_id
+               AND s.ended_at IS NULL AND s.not_valid_after > ",
+            $now,
+            ")"
+        )
+    };
+}
+
 static SPEND_REFRESH: Sql = Sql::new(concat!(
     "UPDATE oidc_tokens SET refresh_sha256 = NULL
-     WHERE refresh_sha256 = $1 AND client_id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3
-     RETURNING ",
+     WHERE refresh_sha256 = $1 AND client_id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3",
+    session_live!("$3"),
+    " RETURNING ",
     token_columns!()
 ));
 static LIVE_ACCESS: Sql = Sql::new(concat!(
     "SELECT ",
     token_columns!(),
-    " FROM oidc_tokens WHERE access_sha256 = $1 AND revoked_at IS NULL AND access_expires_at > $2"
+    " FROM oidc_tokens WHERE access_sha256 = $1 AND revoked_at IS NULL AND access_expires_at > $2",
+    session_live!("$2")
 ));
 static REVOKE: Sql = Sql::new(
     "UPDATE oidc_tokens SET revoked_at = $2, refresh_sha256 = NULL

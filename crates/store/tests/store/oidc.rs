@@ -10,6 +10,7 @@ suite!(
     concurrent_polls_redeem_an_approved_grant_once,
     refresh_spends_the_refresh_token_and_keeps_access_tokens,
     revoking_by_session_and_sweeping,
+    tokens_last_no_longer_than_their_session,
     authorization_codes_are_redeemed_once_with_pkce,
 );
 
@@ -239,8 +240,25 @@ async fn concurrent_polls_redeem_an_approved_grant_once(store: SharedStore) {
     }
 }
 
+/// A signed-in session with id `session_id`, live from T0 for `hours`: tokens work only while the
+/// session they were issued under does.
+async fn session(store: &SharedStore, session_id: &str, hours: i64) {
+    let (_, sid) = directory(store).await;
+    let u = user(&sid, "ada");
+    store.create_user(&u, 100).await.expect("user");
+    let mut s =
+        iic_domain::session::issue(&sid, &u.user_id, T0, hours * 3_600, Default::default()).session;
+    s.session_id = session_id.into();
+    store
+        .create_session(&s)
+        .await
+        .expect("session")
+        .expect("stored");
+}
+
 async fn refresh_spends_the_refresh_token_and_keeps_access_tokens(store: SharedStore) {
     let (client_id, g) = pending(&store, "r").await;
+    session(&store, "s-1", 48).await;
     store
         .decide_device_grant(&g.user_code, &approve("s-1"), T0)
         .await
@@ -280,6 +298,40 @@ async fn refresh_spends_the_refresh_token_and_keeps_access_tokens(store: SharedS
         .await
         .expect("get");
     assert_eq!(after_expiry, None);
+}
+
+async fn tokens_last_no_longer_than_their_session(store: SharedStore) {
+    let (client_id, g) = pending(&store, "age").await;
+    session(&store, "s-short", 1).await;
+    store
+        .decide_device_grant(&g.user_code, &approve("s-short"), T0)
+        .await
+        .expect("decide");
+    let (mut t, access, refresh) = tokens();
+    t.access_expires_at = T0 + 2 * 3_600_000;
+    store
+        .poll_device_grant(&hash_secret("age"), &client_id, T0 + 1, &t)
+        .await
+        .expect("poll");
+    let hash = hash_secret(&access);
+    let within = store.get_access_token(&hash, T0 + 3_599_999);
+    assert!(within.await.expect("get").is_some());
+    let past = store.get_access_token(&hash, T0 + 3_600_000);
+    assert_eq!(
+        past.await.expect("get"),
+        None,
+        "the session reached its age"
+    );
+    let refreshed = store
+        .refresh_oidc_token(
+            &hash_secret(&refresh),
+            &client_id,
+            T0 + 3_600_001,
+            &tokens().0,
+        )
+        .await
+        .expect("refresh");
+    assert_eq!(refreshed, None);
 }
 
 async fn revoking_by_session_and_sweeping(store: SharedStore) {
