@@ -153,6 +153,7 @@ mod tests {
             account_id: "a".into(),
             project_id: "p".into(),
             region: "r".into(),
+            security_token: None,
         })
     }
 

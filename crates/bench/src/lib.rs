@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod oidc;
+pub mod portal;
 pub mod sign_in;
 
 use bytes::Bytes;
@@ -22,6 +23,9 @@ pub struct Credentials {
     pub account_id: String,
     pub project_id: String,
     pub region: String,
+    /// The security token of temporary credentials, sent (and signed) as `X-Security-Token`.
+    #[serde(default)]
+    pub security_token: Option<String>,
 }
 
 impl Credentials {
@@ -47,6 +51,20 @@ pub enum Target {
         query: String,
         creds: Arc<Credentials>,
     },
+    /// A portal request: not signed, the OIDC access token in the `access-token` header.
+    Portal {
+        path: String,
+        query: String,
+        token: String,
+    },
+}
+
+fn uri(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
 }
 
 /// Builds one request. A signed request is signed anew each time, as a real client does: the
@@ -64,19 +82,29 @@ pub fn build_request(
             .header("host", host)
             .body(Full::new(Bytes::copy_from_slice(body)))
             .unwrap_or_default(),
+        Target::Portal { path, query, token } => Request::builder()
+            .method(method)
+            .uri(uri(path, query))
+            .header("host", host)
+            .header("access-token", token.as_str())
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .unwrap_or_default(),
         Target::Signed { path, query, creds } | Target::SignedProject { path, query, creds } => {
             let date = iic_domain::signing::format_sdk_date(iic_domain::clock::now_secs());
             let identity = match target {
                 Target::SignedProject { .. } => ("X-Project-Id", creds.project_id.as_str()),
                 _ => ("X-Domain-Id", creds.account_id.as_str()),
             };
-            let headers = [
+            let mut headers = vec![
                 ("Content-Type", "application/json"),
                 ("User-Agent", "huaweicloud-usdk-python/3.0"),
                 identity,
                 ("X-Sdk-Date", date.as_str()),
                 ("Host", host),
             ];
+            if let Some(token) = &creds.security_token {
+                headers.push(("X-Security-Token", token.as_str()));
+            }
             let auth = iic_domain::signing::authorization_for(
                 &creds.access_key,
                 &creds.secret_key,
@@ -86,12 +114,7 @@ pub fn build_request(
                 &headers,
                 body,
             );
-            let uri = if query.is_empty() {
-                path.clone()
-            } else {
-                format!("{path}?{query}")
-            };
-            let mut b = Request::builder().method(method).uri(uri);
+            let mut b = Request::builder().method(method).uri(uri(path, query));
             for (k, v) in headers {
                 b = b.header(k, v);
             }

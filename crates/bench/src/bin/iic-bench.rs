@@ -53,6 +53,9 @@ enum Mode {
         #[arg(long, default_value_t = 64)]
         users: usize,
     },
+    /// The portal: ListAccounts with an access token, and signed ListInstances with temporary
+    /// credentials from GetAgencyCredentials against the same call with permanent keys.
+    Portal,
 }
 
 #[derive(clap::Args)]
@@ -855,6 +858,195 @@ fn read_credentials(dir: &Path) -> Result<Credentials, String> {
     Credentials::parse(&text)
 }
 
+/// A portal GET with the access token on a fresh connection; the parsed JSON answer.
+async fn portal_get(
+    iic: &Iic,
+    path: &str,
+    query: &str,
+    token: &str,
+) -> Result<serde_json::Value, String> {
+    let target = Target::Portal {
+        path: path.into(),
+        query: query.into(),
+        token: token.into(),
+    };
+    let (status, answer) = one_shot(
+        iic.addr,
+        build_request(&target, &iic.addr.to_string(), "GET", b""),
+    )
+    .await?;
+    if status != 200 {
+        return Err(format!(
+            "GET {path} answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        ));
+    }
+    serde_json::from_slice(&answer).map_err(|e| format!("{path}: {e}"))
+}
+
+async fn portal(args: Args) -> Result<(), String> {
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let iic = Iic::start(&iic_bin).await?;
+    let (warmup, duration) = (
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    );
+    let (sid, iid, account) = (
+        iic.identity_store_id.clone(),
+        iic.instance_id.clone(),
+        iic.creds.account_id.clone(),
+    );
+    let user = serde_json::json!({
+        "user_name": "bench.portal", "display_name": "Bench Portal", "password_mode": "EMAIL",
+        "name": {"family_name": "Portal", "given_name": "Bench"},
+        "emails": [{"value": "bench.portal@example.com", "type": "work", "primary": true}],
+    });
+    let uid = call(
+        &iic,
+        "POST",
+        &format!("/v1/identity-stores/{sid}/users"),
+        "",
+        &user,
+    )
+    .await?["user_id"]
+        .as_str()
+        .ok_or("CreateUser returned no user_id")?
+        .to_string();
+    let set = serde_json::json!({"name": "BenchAdmin", "session_duration": "PT2H"});
+    let ps = call(
+        &iic,
+        "POST",
+        &format!("/v1/instances/{iid}/permission-sets"),
+        "",
+        &set,
+    )
+    .await?["permission_set"]["permission_set_id"]
+        .as_str()
+        .ok_or("CreatePermissionSet returned no id")?
+        .to_string();
+    let assignment = serde_json::json!({"permission_set_id": ps, "principal_type": "USER",
+        "principal_id": uid, "target_type": "ACCOUNT", "target_id": account});
+    call(
+        &iic,
+        "POST",
+        &format!("/v1/instances/{iid}/account-assignments/create"),
+        "",
+        &assignment,
+    )
+    .await?;
+    let token = iic_bench::portal::access_token(
+        &iic._data.path().join("iic.db"),
+        &iic_bench::portal::PortalUser {
+            instance_id: &iid,
+            identity_store_id: &sid,
+            user_id: &uid,
+        },
+    )
+    .await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let urn = loop {
+        let agencies = portal_get(
+            &iic,
+            "/v1/assigned-agencies",
+            &format!("account_id={account}"),
+            &token,
+        )
+        .await?;
+        if let Some(urn) = agencies["agency_list"][0]["agency_urn"].as_str() {
+            break urn.to_string();
+        }
+        if Instant::now() > deadline {
+            return Err("the assignment did not complete within 30 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let query = format!(
+        "target_account_id={account}&agency_urn={}",
+        urn.replace(':', "%3A")
+    );
+    let got = portal_get(&iic, "/v1/credentials", &query, &token).await?;
+    let c = &got["agency_credentials"];
+    let field = |name: &str| {
+        c[name]
+            .as_str()
+            .map(str::to_string)
+            .ok_or(format!("GetAgencyCredentials returned no {name}"))
+    };
+    let temporary = Arc::new(Credentials {
+        access_key: field("access_key_id")?,
+        secret_key: field("secret_access_key")?,
+        security_token: Some(field("session_token")?),
+        ..(*iic.creds).clone()
+    });
+    println!(
+        "{} connections, {} s warm-up, {} s measured, client and server on this machine",
+        args.connections, args.warmup_secs, args.duration_secs
+    );
+    let list_accounts = run(
+        "portal ListAccounts (access token)",
+        iic.addr,
+        Arc::new(Repeat(Target::Portal {
+            path: "/v1/assigned-accounts".into(),
+            query: String::new(),
+            token: token.clone(),
+        })),
+        args.connections,
+        warmup,
+        duration,
+    )
+    .await?;
+    print(&list_accounts);
+    let instances = |creds: Arc<Credentials>| {
+        Arc::new(Repeat(Target::Signed {
+            path: "/v1/instances".into(),
+            query: "limit=100".into(),
+            creds,
+        }))
+    };
+    // Permanent, temporary, temporary, permanent: a drift in the machine's speed during the run
+    // weighs on both alike.
+    let mut permanent = Vec::new();
+    let mut temp = Vec::new();
+    for (round, temporary_first) in [(1, false), (2, true)] {
+        for is_temporary in [temporary_first, !temporary_first] {
+            let (label, creds) = if is_temporary {
+                ("temporary credentials", temporary.clone())
+            } else {
+                ("permanent keys", iic.creds.clone())
+            };
+            let r = run(
+                &format!("ListInstances, {label} ({round})"),
+                iic.addr,
+                instances(creds),
+                args.connections,
+                warmup,
+                duration,
+            )
+            .await?;
+            print(&r);
+            if is_temporary {
+                temp.push(r)
+            } else {
+                permanent.push(r)
+            }
+        }
+    }
+    let rate = |rs: &[Report]| rs.iter().map(|r| r.rps).sum::<f64>() / rs.len().max(1) as f64;
+    let ratio = 100.0 * rate(&temp) / rate(&permanent).max(1.0);
+    println!("temporary / permanent: {ratio:.1} %");
+    println!(
+        "{}",
+        serde_json::json!({ "list_accounts": list_accounts, "permanent": permanent,
+                            "temporary": temp, "ratio_percent": ratio })
+    );
+    let errors = |rs: &[Report]| rs.iter().map(|r| r.errors).sum::<u64>();
+    let failed = list_accounts.errors + errors(&permanent) + errors(&temp);
+    if failed > 0 {
+        return Err(format!("{failed} requests failed"));
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -880,6 +1072,7 @@ fn main() -> std::process::ExitCode {
             rt.block_on(device_polls(cli.args, device_codes))
         }
         Some(Mode::SignIns { users }) => rt.block_on(sign_ins(cli.args, users)),
+        Some(Mode::Portal) => rt.block_on(portal(cli.args)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
