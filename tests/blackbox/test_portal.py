@@ -218,3 +218,29 @@ def test_the_portal_home_lists_the_access_and_hands_out_credentials(world, token
     # Signing out in the browser ends the credentials issued in that session.
     b.submit(b.get(f"{server.url}/{sid}/portal"), "sign-out")
     expect_error(lambda: ic.list_instances(ListInstancesRequest()), 401, "APIGW.0301")
+
+
+def test_an_expired_access_token_is_401_on_every_operation():
+    """A server whose access tokens live three seconds: the token works, then is refused."""
+    server = new_server({"IIC_DEVICE_POLL_INTERVAL_SECS": "1", "IIC_ACCESS_TOKEN_TTL_SECS": "3"})
+    try:
+        store = identity_store(server)
+        ic = identity_center(server)
+        ic.start_identity_center(StartIdentityCenterRequest())
+        sid = ic.list_instances(ListInstancesRequest()).instances[0].identity_store_id
+        created = store.create_user(CreateUserRequest(identity_store_id=sid, body=CreateUserReqBody(
+            user_name="pat", display_name="Pat Doe", password_mode="OTP",
+            name=NameDto(family_name="Doe", given_name="Pat"),
+            emails=[EmailDto(value="pat@example.com", type="work", primary=True)])))
+        token = sign_in_token(dict(server=server, sid=sid), created.password, NEW_PASSWORD)
+        portal = portal_client(server)
+        assert portal.list_accounts(ListAccountsRequest(access_token=token)).account_list == []
+        time.sleep(3.2)
+        for call in (
+                lambda: portal.list_accounts(ListAccountsRequest(access_token=token)),
+                lambda: agencies(portal, token, server.creds["account_id"]),
+                lambda: credentials(portal, token, server.creds["account_id"], "iam::x:agency:y"),
+                lambda: portal.logout(LogoutRequest(access_token=token))):
+            expect_error(call, 401, "IIC.401", "expired")
+    finally:
+        server.close()
