@@ -105,6 +105,24 @@ pub struct ServeArgs {
     /// How long a locked user name or address stays locked, in seconds.
     #[arg(long, env = "IIC_SIGN_IN_LOCKOUT_SECS")]
     pub sign_in_lockout_secs: Option<i64>,
+    /// SMTP relay that mail is sent through; without one, no mail is sent.
+    #[arg(long, env = "IIC_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP relay port; default: 25, 587 or 465 by `smtp_tls`.
+    #[arg(long, env = "IIC_SMTP_PORT")]
+    pub smtp_port: Option<i64>,
+    /// Sender address of the mails.
+    #[arg(long, env = "IIC_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// `none`, `starttls` (default) or `tls`.
+    #[arg(long, env = "IIC_SMTP_TLS")]
+    pub smtp_tls: Option<String>,
+    /// User name to authenticate to the relay with.
+    #[arg(long, env = "IIC_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// Password to authenticate to the relay with.
+    #[arg(long, env = "IIC_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +159,7 @@ struct FileConfig {
     sign_in_max_failures_per_address: Option<i64>,
     sign_in_failure_window_secs: Option<i64>,
     sign_in_lockout_secs: Option<i64>,
+    smtp: Option<crate::smtp_config::FileSmtp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +191,8 @@ pub struct Config {
     pub oidc: iic_api::oidc::OidcSettings,
     /// When failed sign-ins lock a user name or a source address.
     pub sign_in: iic_api::pages::SignInSettings,
+    /// None: no relay configured, mail is not sent.
+    pub smtp: Option<crate::smtp_config::SmtpSettings>,
 }
 
 impl Config {
@@ -187,6 +208,17 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:8080".into());
         let oidc = oidc_settings(args, &file, &listen)?;
         let sign_in = sign_in_settings(args, &file)?;
+        let smtp = crate::smtp_config::resolve(
+            crate::smtp_config::GivenSmtp {
+                host: args.smtp_host.as_deref(),
+                port: args.smtp_port,
+                from: args.smtp_from.as_deref(),
+                tls: args.smtp_tls.as_deref(),
+                username: args.smtp_username.as_deref(),
+                password: args.smtp_password.as_deref(),
+            },
+            file.smtp.as_ref(),
+        )?;
         let data_dir = args
             .data_dir
             .clone()
@@ -321,6 +353,7 @@ impl Config {
             body_budget_bytes,
             oidc,
             sign_in,
+            smtp,
         })
     }
 }
@@ -586,6 +619,39 @@ mod tests {
         })
         .expect_err("no workers");
         assert!(err.contains("workers"), "{err}");
+    }
+
+    #[test]
+    fn smtp_comes_from_flags_or_the_smtp_table() {
+        assert_eq!(
+            Config::resolve(&ServeArgs::default())
+                .expect("defaults")
+                .smtp,
+            None
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("iic.toml");
+        std::fs::write(
+            &path,
+            "[smtp]\nhost = \"mail.example.test\"\nport = 2525\nfrom = \"iic@example.test\"\ntls = \"none\"\n",
+        )
+        .expect("write");
+        let c = Config::resolve(&ServeArgs {
+            config: Some(path.clone()),
+            smtp_port: Some(25),
+            ..Default::default()
+        })
+        .expect("resolve");
+        let smtp = c.smtp.expect("smtp");
+        assert_eq!((smtp.host.as_str(), smtp.port), ("mail.example.test", 25));
+        assert_eq!(smtp.tls, crate::smtp_config::SmtpTls::None);
+        std::fs::write(&path, "[smtp]\nhost = \"h\"\nsender = \"x\"\n").expect("write");
+        let err = Config::resolve(&ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .expect_err("unknown key");
+        assert!(err.contains("sender"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod oidc_sweep;
 mod response_watch;
 mod serve;
 mod session_sweep;
+mod smtp_config;
 mod worker;
 
 use clap::{Parser, Subcommand};

@@ -77,6 +77,17 @@ pub async fn run(config: Config) -> Result<(), String> {
         open_files_limit = files,
         "iic is serving"
     );
+    match &config.smtp {
+        Some(smtp) => tracing::info!(
+            host = %smtp.host,
+            port = smtp.port,
+            tls = ?smtp.tls,
+            "mail goes through this SMTP relay"
+        ),
+        None => tracing::warn!(
+            "no SMTP relay configured (IIC_SMTP_HOST): mail is not sent (docs/mail.md)"
+        ),
+    }
     // SQLite has one writer, so more workers only queue; PostgreSQL runs jobs side by side.
     let default_workers = if store.backend_name() == "postgres" {
         4
