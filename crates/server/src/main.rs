@@ -10,6 +10,7 @@ mod http_server;
 mod job_failure;
 mod keys;
 mod log_writer;
+mod mail_send;
 mod oidc_sweep;
 mod response_watch;
 mod serve;
@@ -49,6 +50,13 @@ enum Command {
     },
     /// Print the operations this server routes, as JSON: name, API, method, path, body limit.
     Operations,
+    /// Send one test mail through the configured SMTP relay, to check its settings.
+    SendTestMail {
+        /// The recipient.
+        to: String,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
     /// Decode an `encoded_authorization_message` from a 403 answer of this server.
     DecodeAuthorizationMessage {
         /// The message, as the error body carried it.
@@ -106,6 +114,13 @@ fn main() -> std::process::ExitCode {
         Command::Operations => serde_json::to_string_pretty(&iic_api::operations())
             .map(|json| println!("{json}"))
             .map_err(|e| e.to_string()),
+        Command::SendTestMail { to, args } => Config::resolve(&args).and_then(|config| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the runtime: {e}"))?
+                .block_on(mail_send::send_test(&config, &to))
+        }),
         Command::DecodeAuthorizationMessage { message, args } => {
             Config::resolve(&args).and_then(|config| decode(&config, &message))
         }
