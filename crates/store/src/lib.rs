@@ -23,6 +23,7 @@ mod meta;
 mod model;
 mod oidc;
 mod org_structure;
+mod outbox;
 mod permission_sets;
 mod portal;
 mod schema;
@@ -47,6 +48,7 @@ pub use oidc::{
     AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,
     OidcToken, PollOutcome,
 };
+pub use outbox::{MailState, NewMail, QueuedMail};
 pub use schema::VERSION as SCHEMA_VERSION;
 
 use db::{Backend, Db, Dialect, Statements};

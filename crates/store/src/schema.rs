@@ -453,6 +453,23 @@ const MIGRATIONS: &[Migration] = &[
          CREATE INDEX credentials_expiry ON credentials(expires_at);
          CREATE INDEX assignments_holder ON account_assignments(instance_id, principal_id, principal_type, account_id, permission_set_id);",
     ),
+    // 14: the mail outbox. A mail is due from `send_after`; claiming it pushes `send_after` past
+    // a lease. `message_id` is fixed when the mail is queued. A sent or refused mail keeps no body.
+    Migration::Same(
+        "CREATE TABLE outbox (
+             seq {seq},
+             message_id TEXT NOT NULL UNIQUE,
+             recipient TEXT NOT NULL,
+             subject TEXT NOT NULL,
+             body TEXT NOT NULL,
+             state TEXT NOT NULL,
+             attempts {int} NOT NULL,
+             send_after {int} NOT NULL,
+             created_at {int} NOT NULL,
+             finished_at {int},
+             last_error TEXT);
+         CREATE INDEX outbox_due ON outbox(state, send_after);",
+    ),
 ];
 
 /// The schema version this code writes.

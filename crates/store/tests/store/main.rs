@@ -28,6 +28,7 @@ mod jobs;
 mod oidc;
 mod org_structure;
 mod organizations;
+mod outbox;
 mod permission_sets;
 mod portal;
 mod sessions;
