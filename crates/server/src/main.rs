@@ -10,6 +10,7 @@ mod http_server;
 mod job_failure;
 mod keys;
 mod log_writer;
+mod mail_outbox;
 mod mail_send;
 mod oidc_sweep;
 mod response_watch;

@@ -77,17 +77,6 @@ pub async fn run(config: Config) -> Result<(), String> {
         open_files_limit = files,
         "iic is serving"
     );
-    match &config.smtp {
-        Some(smtp) => tracing::info!(
-            host = %smtp.host,
-            port = smtp.port,
-            tls = ?smtp.tls,
-            "mail goes through this SMTP relay"
-        ),
-        None => tracing::warn!(
-            "no SMTP relay configured (IIC_SMTP_HOST): mail is not sent (docs/mail.md)"
-        ),
-    }
     // SQLite has one writer, so more workers only queue; PostgreSQL runs jobs side by side.
     let default_workers = if store.backend_name() == "postgres" {
         4
@@ -99,6 +88,21 @@ pub async fn run(config: Config) -> Result<(), String> {
     workers.push(tokio::spawn(watch_revocations(state.clone())));
     workers.push(tokio::spawn(crate::session_sweep::run(state.clone())));
     workers.push(tokio::spawn(crate::oidc_sweep::run(state.clone())));
+    match &config.smtp {
+        Some(smtp) => {
+            let relay = crate::mail_send::Relay::new(smtp)?;
+            tracing::info!(
+                host = %smtp.host,
+                port = smtp.port,
+                tls = ?smtp.tls,
+                "mail goes through this SMTP relay"
+            );
+            workers.push(tokio::spawn(crate::mail_outbox::run(store.clone(), relay)));
+        }
+        None => tracing::warn!(
+            "no SMTP relay configured (IIC_SMTP_HOST): mail is not sent (docs/mail.md)"
+        ),
+    }
     crate::http_server::serve(
         listener,
         iic_api::router(state),
