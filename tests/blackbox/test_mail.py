@@ -1,0 +1,102 @@
+"""Mail: the SMTP settings and the relay, against a local SMTP sink (aiosmtpd)."""
+
+import email
+import os
+import subprocess
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from iic_harness import free_port, iic_binary, new_server
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def sink():
+    handler = Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+def smtp_env(port):
+    return {
+        "IIC_SMTP_HOST": "127.0.0.1",
+        "IIC_SMTP_PORT": str(port),
+        "IIC_SMTP_FROM": "iic@example.test",
+        "IIC_SMTP_TLS": "none",
+    }
+
+
+def run_iic(env, *args):
+    full = dict(os.environ)
+    full.update(env)
+    return subprocess.run([iic_binary(), *args], env=full, capture_output=True, text=True,
+                          timeout=60)
+
+
+def wait_for_log(server, text, timeout=10):
+    """The server's log once it holds `text` (the log is written in batches)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        log = server.log(tail=None)
+        if text in log:
+            return log
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in the log:\n{server.log()}")
+
+
+def test_without_a_relay_the_log_says_mail_is_not_sent():
+    server = new_server()
+    try:
+        wait_for_log(server, "mail is not sent")
+    finally:
+        server.close()
+
+
+def test_with_a_relay_the_server_says_which(sink):
+    controller, _ = sink
+    server = new_server(smtp_env(controller.port))
+    try:
+        log = wait_for_log(server, "mail goes through this SMTP relay")
+        assert "mail is not sent" not in log
+    finally:
+        server.close()
+
+
+def test_send_test_mail_reaches_the_relay_with_its_message_id(sink, tmp_path):
+    controller, handler = sink
+    env = dict(smtp_env(controller.port), IIC_DATA_DIR=str(tmp_path))
+    out = run_iic(env, "send-test-mail", "alice@example.test")
+    assert out.returncode == 0, out.stderr
+    assert len(handler.messages) == 1
+    message = handler.messages[0]
+    assert message["To"] == "alice@example.test"
+    assert message["From"] == "iic@example.test"
+    assert message["Message-ID"] in out.stdout
+
+
+def test_an_unreachable_relay_and_bad_settings_are_reported(tmp_path):
+    env = dict(smtp_env(free_port()), IIC_DATA_DIR=str(tmp_path))
+    out = run_iic(env, "send-test-mail", "alice@example.test")
+    assert out.returncode == 1
+    assert "not delivered" in out.stderr
+    for name, value in [("IIC_SMTP_TLS", "ssl"), ("IIC_SMTP_PORT", "0"),
+                        ("IIC_SMTP_PORT", "65536")]:
+        out = run_iic(dict(env, **{name: value}), "send-test-mail", "alice@example.test")
+        assert out.returncode == 1, (name, value)
+        assert "smtp" in out.stderr, out.stderr
+    password_only = dict(env, IIC_SMTP_PASSWORD="s3cret-relay-password")
+    out = run_iic(password_only, "send-test-mail", "alice@example.test")
+    assert out.returncode == 1
+    assert "s3cret-relay-password" not in out.stderr
