@@ -100,3 +100,52 @@ def test_an_unreachable_relay_and_bad_settings_are_reported(tmp_path):
     out = run_iic(password_only, "send-test-mail", "alice@example.test")
     assert out.returncode == 1
     assert "s3cret-relay-password" not in out.stderr
+
+
+def queue_directly(server, message_id):
+    """Puts a mail in the outbox as the server's own code would, until an API queues one."""
+    sql = ("INSERT INTO {t} (message_id, recipient, subject, body, state, attempts, send_after,"
+           " created_at) VALUES (%s, 'bob@example.test', 'hello', 'body', 'pending', 0, 0, 0)")
+    url = server.env.get("IIC_DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.format(t=server.env["IIC_DATABASE_SCHEMA"] + ".outbox"),
+                         (message_id,))
+        return
+    import sqlite3
+    conn = sqlite3.connect(os.path.join(server.data_dir, "iic.db"), timeout=10)
+    with conn:
+        conn.execute(sql.format(t="outbox").replace("%s", "?"), (message_id,))
+    conn.close()
+
+
+def test_a_queued_mail_survives_a_killed_server_and_keeps_its_message_id():
+    import signal
+    import socket
+    # Bound but not listening: connections to it are refused, and nothing else takes the port.
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    server = new_server(smtp_env(port))
+    try:
+        queue_directly(server, "outbox-crash-1@iic")
+        wait_for_log(server, "mail not delivered yet")
+        server.stop(signal.SIGKILL)
+        holder.close()
+        handler = Sink()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            server.start()
+            deadline = time.time() + 45
+            while not handler.messages and time.time() < deadline:
+                time.sleep(0.2)
+            assert [m["Message-ID"] for m in handler.messages] == ["<outbox-crash-1@iic>"]
+            time.sleep(2)
+            assert len(handler.messages) == 1
+        finally:
+            controller.stop()
+    finally:
+        holder.close()
+        server.close()
