@@ -23,6 +23,7 @@ pub mod sign_in;
 pub mod signing;
 pub mod sso_configuration;
 pub mod text;
+pub mod totp;
 pub mod validate;
 
 pub use error::ApiError;
