@@ -17,6 +17,7 @@ pub mod page;
 pub mod permission_set;
 pub mod policy;
 pub mod portal;
+pub mod qr;
 pub mod retry;
 pub mod session;
 pub mod sign_in;
