@@ -17,12 +17,14 @@ pub mod page;
 pub mod permission_set;
 pub mod policy;
 pub mod portal;
+pub mod qr;
 pub mod retry;
 pub mod session;
 pub mod sign_in;
 pub mod signing;
 pub mod sso_configuration;
 pub mod text;
+pub mod totp;
 pub mod validate;
 
 pub use error::ApiError;

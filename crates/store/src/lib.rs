@@ -20,6 +20,7 @@ mod instance_cache;
 mod instances;
 mod jobs;
 mod meta;
+mod mfa_devices;
 mod model;
 mod oidc;
 mod org_structure;
@@ -43,6 +44,7 @@ pub use iic_domain::session::Session;
 pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
 pub use meta::REVOCATIONS;
+pub use mfa_devices::{MfaDevice, MfaEnrolment};
 pub use model::*;
 pub use oidc::{
     AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,

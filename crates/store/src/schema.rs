@@ -470,6 +470,36 @@ const MIGRATIONS: &[Migration] = &[
              last_error TEXT);
          CREATE INDEX outbox_due ON outbox(state, send_after);",
     ),
+    // 15: MFA devices of users (a TOTP secret is kept sealed, with the last time step accepted
+    // so that a code is accepted once), the one-time enrolment links of
+    // RegisterMfaDeviceForUser (only the SHA-256 of their work_flow value is kept), and what
+    // users of an identity store may do with their own devices.
+    Migration::Same(
+        "CREATE TABLE mfa_devices (
+             seq {seq},
+             device_id TEXT NOT NULL UNIQUE,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             mfa_type TEXT NOT NULL,
+             device_name TEXT NOT NULL,
+             display_name TEXT NOT NULL,
+             secret_sealed {bytes},
+             last_step {int},
+             registered_at {int} NOT NULL,
+             last_used_at {int});
+         CREATE INDEX mfa_devices_user_seq ON mfa_devices(identity_store_id, user_id, seq);
+         CREATE TABLE mfa_enrolments (
+             work_flow_sha256 {bytes} PRIMARY KEY,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE INDEX mfa_enrolments_expires_at ON mfa_enrolments(expires_at);
+         CREATE TABLE mfa_device_management (
+             identity_store_id TEXT PRIMARY KEY REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_permission TEXT NOT NULL,
+             updated_at {int} NOT NULL);",
+    ),
 ];
 
 /// The schema version this code writes.

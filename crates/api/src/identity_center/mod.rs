@@ -2,6 +2,7 @@
 
 mod assignments;
 pub(crate) mod instances;
+mod mfa_device_management;
 pub mod permission_sets;
 mod provisioning;
 mod regions;
@@ -41,6 +42,14 @@ pub fn routes() -> Routes {
         .add(
             Op::get("ListIdentityStoreAssociation", "/v1/instances/{instance_id}/identity-store-associations"),
             instances::identity_store_associations,
+        )
+        .add(
+            Op::get("GetMfaDeviceManagementForIdentityStore", "/v1/instances/{instance_id}/mfa-devices/management-settings"),
+            mfa_device_management::get,
+        )
+        .add(
+            Op::post("PutMfaDeviceManagementForIdentityStore", "/v1/instances/{instance_id}/mfa-devices/management-settings"),
+            mfa_device_management::put,
         )
         .add(
             Op::get("GetSsoConfiguration", "/v1/instances/{instance_id}/sso-configuration"),

@@ -3,6 +3,7 @@
 
 mod groups;
 mod memberships;
+mod mfa_devices;
 mod policy;
 mod sessions;
 mod users;
@@ -68,6 +69,22 @@ pub fn routes() -> Routes {
         .add(
             Op::post("BatchDeleteSessions", "/v1/identity-stores/{identity_store_id}/users/{user_id}/sessions/batch-delete"),
             sessions::batch_delete,
+        )
+        .add(
+            Op::post("RegisterMfaDeviceForUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}/mfa-devices/register-mfa-device").no_body(),
+            mfa_devices::register,
+        )
+        .add(
+            Op::post("BatchListMfaDevicesForUser", "/v1/identity-stores/{identity_store_id}/users/retrieve-mfa-devices"),
+            mfa_devices::batch_list,
+        )
+        .add(
+            Op::put("UpdateMfaDeviceForUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}/mfa-devices/{device_id}"),
+            mfa_devices::update,
+        )
+        .add(
+            Op::delete("DeleteMfaDeviceForUser", "/v1/identity-stores/{identity_store_id}/users/{user_id}/mfa-devices/{device_id}"),
+            mfa_devices::delete,
         )
         .add(
             Op::post("CreateGroup", "/v1/identity-stores/{identity_store_id}/groups"),

@@ -25,6 +25,7 @@ mod errors;
 mod instances;
 mod job_failures;
 mod jobs;
+mod mfa_devices;
 mod oidc;
 mod org_structure;
 mod organizations;
