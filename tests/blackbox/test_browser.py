@@ -17,7 +17,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from iic_harness import ROOT, new_server
@@ -85,11 +85,23 @@ def fill(form_element, **fields):
         field.send_keys(value)
 
 
+def replaced(page):
+    """Whether `page` (an element of the old document) is gone. While the next document loads,
+    Chromium may answer an inspector error rather than a stale-element one: both mean gone."""
+    def gone(_driver):
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return gone
+
+
 def click_and_wait(driver, button):
     """Clicks a button that submits a form and waits until the next page replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(replaced(page))
 
 
 def submit(form_element):

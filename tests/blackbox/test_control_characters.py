@@ -234,6 +234,8 @@ def build_world(server):
     return {
         "instance_id": iid, "identity_store_id": sid, "user_id": user, "group_id": group,
         "membership_id": membership, "permission_set_id": ps,
+        # No device can be enrolled here; the body is checked before the device is looked up.
+        "device_id": "0123456789abcdef0123456789abcdef",
         "resource_type": "identitycenter:permissionset", "resource_id": ps,
         "account_id": account, "organizational_unit_id": ou,
         "create_account_status_id": created.id,
