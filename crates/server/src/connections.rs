@@ -199,14 +199,14 @@ impl Connections {
     /// The connection ended (its task is finishing).
     pub fn release(&self, slot: &Slot) {
         let mut table = self.slots.lock();
-        let ours = table
-            .slots
-            .get(slot.index)
-            .and_then(Option::as_ref)
-            .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), slot));
-        if ours {
+        if holds_in(&table, slot) {
             table.remove(slot.index);
         }
+    }
+
+    /// Whether `slot` still holds its place (it was not pushed out or swept).
+    pub fn holds(&self, slot: &Slot) -> bool {
+        holds_in(&self.slots.lock(), slot)
     }
 
     /// Closes every connection that stayed silent past its timeout; returns how many.
@@ -237,6 +237,14 @@ impl Connections {
         }
         expired.len()
     }
+}
+
+fn holds_in(table: &Table, slot: &Slot) -> bool {
+    table
+        .slots
+        .get(slot.index)
+        .and_then(Option::as_ref)
+        .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), slot))
 }
 
 /// The connection to close for room: among those that have not sent a complete request, the one
@@ -352,6 +360,8 @@ mod tests {
         let b = admitted(c.admit());
         c.release(&a);
         assert_eq!(c.open(), 1, "a's place now belongs to b");
+        assert!(!c.holds(&a));
+        assert!(c.holds(&b));
         c.release(&b);
         assert_eq!(c.open(), 0);
     }

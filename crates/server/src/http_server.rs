@@ -118,14 +118,28 @@ async fn connection(
     // Until its first bytes arrive a connection costs its socket and this task: a flood of
     // silent connections sets up no HTTP state, and one pushed out for room just ends here.
     let first_bytes = tokio::select! {
+        biased;
         ready = stream.readable() => ready.is_ok(),
-        () = slot.closing() => false,
+        () = slot.closing() => has_unread_bytes(&stream),
         _ = stopping(&mut stop) => false,
     };
     if !first_bytes {
         connections.release(&slot);
         return;
     }
+    // Pushed out for room while its request waited for this task to run: it was never silent,
+    // so it takes a place again in the longest-silent one's stead.
+    let slot = if connections.holds(&slot) {
+        slot
+    } else {
+        match connections.admit() {
+            Admission::Admitted(slot) | Admission::Evicted(slot) => {
+                slot.on_read();
+                slot
+            }
+            Admission::Full => return,
+        }
+    };
     let watch = Arc::new(Mutex::new(ResponseWatch::default()));
     let io = TokioIo::new(ConnectionIo::new(
         stream,
@@ -156,6 +170,13 @@ async fn connection(
         }
     }
     connections.release(&slot);
+}
+
+/// Whether the client's bytes wait in the socket, unread (without taking them, without waiting).
+fn has_unread_bytes(stream: &TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    let flags = rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT;
+    matches!(rustix::net::recv(stream, &mut byte[..], flags), Ok((n, _)) if n > 0)
 }
 
 /// Resolves once shutdown begins.
