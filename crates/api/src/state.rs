@@ -62,6 +62,9 @@ pub struct Limits {
     pub oidc: crate::oidc::OidcSettings,
     /// When failed sign-ins lock a user name, a source address, or a session's code entry.
     pub sign_in: crate::pages::SignInSettings,
+    /// Whether an SMTP relay is configured: without one no mail is queued, and settings that
+    /// depend on mail (`EMAIL_OTP`) are refused.
+    pub mail_relay: bool,
 }
 
 impl Default for Limits {
@@ -80,6 +83,7 @@ impl Default for Limits {
             async_delay_ms: 0,
             oidc: crate::oidc::OidcSettings::default(),
             sign_in: crate::pages::SignInSettings::default(),
+            mail_relay: false,
         }
     }
 }

@@ -26,6 +26,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         body_idle_timeout: config.body_idle_timeout,
         oidc: config.oidc.clone(),
         sign_in: config.sign_in,
+        mail_relay: config.smtp.is_some(),
         ..Limits::default()
     };
     let mut catalog = iic_domain::permission_set::Catalog::builtin();
