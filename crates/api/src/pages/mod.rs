@@ -1,7 +1,9 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
 //! forced change of a one-time password, the device-code approval, the authorization endpoint
-//! of the authorization-code grant, the portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
+//! of the authorization-code grant, the portal home and sign-out, the user's MFA devices and the WebAuthn steps. Plain HTML forms;
+//! the one script, served by the portal, runs the browser's half of WebAuthn. Every form
+//! carries a CSRF token.
 
 mod authorize;
 mod browser;
@@ -9,14 +11,20 @@ mod cookies;
 mod credentials;
 mod csrf;
 mod device;
+mod devices;
 mod form;
 mod home;
 mod html;
+mod mfa_pending;
 mod password;
 mod sign_in;
 mod sign_out;
+mod webauthn;
+mod webauthn_register;
+mod webauthn_sign_in;
 
 pub use browser::Portal;
+pub use webauthn::relying_party;
 
 use crate::state::AppState;
 use axum::routing::get;
@@ -72,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/{key}/portal", get(home::show))
         .route("/{key}/portal/", get(home::show))
         .route("/{key}/portal/style.css", get(stylesheet))
+        .route("/{key}/portal/webauthn.js", get(webauthn_script))
         .route(
             "/{key}/portal/login",
             get(sign_in::show).post(sign_in::submit),
@@ -96,8 +105,29 @@ pub fn routes() -> Router<AppState> {
             "/{key}/portal/logout",
             axum::routing::post(sign_out::submit),
         )
+        .route("/{key}/portal/devices", get(devices::show))
+        .route(
+            "/{key}/portal/devices/rename",
+            axum::routing::post(devices::rename),
+        )
+        .route(
+            "/{key}/portal/devices/remove",
+            get(devices::confirm_remove).post(devices::remove),
+        )
+        .route(
+            "/{key}/portal/mfa/webauthn",
+            get(webauthn_sign_in::show).post(webauthn_sign_in::submit),
+        )
+        .route(
+            "/{key}/portal/mfa/webauthn/register",
+            get(webauthn_register::show).post(webauthn_register::submit),
+        )
 }
 
 async fn stylesheet() -> axum::response::Response {
     html::stylesheet()
+}
+
+async fn webauthn_script() -> axum::response::Response {
+    webauthn::script()
 }
