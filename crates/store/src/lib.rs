@@ -27,6 +27,7 @@ mod org_structure;
 mod outbox;
 mod permission_sets;
 mod portal;
+mod remembered_browsers;
 mod schema;
 mod sessions;
 mod sign_in_throttle;
@@ -44,7 +45,7 @@ pub use iic_domain::session::Session;
 pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
 pub use meta::REVOCATIONS;
-pub use mfa_devices::{MfaDevice, MfaEnrolment};
+pub use mfa_devices::{DeviceAdded, MfaDevice, MfaEnrolment, MAX_DEVICES_PER_USER};
 pub use model::*;
 pub use oidc::{
     AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,

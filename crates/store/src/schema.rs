@@ -500,6 +500,21 @@ const MIGRATIONS: &[Migration] = &[
              user_permission TEXT NOT NULL,
              updated_at {int} NOT NULL);",
     ),
+    // 16: whether a session's sign-in proved a second factor; the browsers a user proved one
+    // on (for CONTEXT_AWARE MFA: the SHA-256 of the browser's cookie value with the user, the
+    // address of the last sign-in from it, and how long it is remembered).
+    Migration::Same(
+        "ALTER TABLE sessions ADD COLUMN mfa_present BOOLEAN NOT NULL DEFAULT FALSE;
+         CREATE TABLE remembered_browsers (
+             browser_sha256 {bytes} NOT NULL,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             identity_store_id TEXT NOT NULL,
+             ip_address TEXT NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL,
+             PRIMARY KEY (browser_sha256, user_id));
+         CREATE INDEX remembered_browsers_expires_at ON remembered_browsers(expires_at);",
+    ),
 ];
 
 /// The schema version this code writes.
