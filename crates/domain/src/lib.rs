@@ -10,6 +10,7 @@ pub mod ids;
 pub mod instance;
 pub mod job;
 pub mod marker;
+pub mod mfa_device;
 pub mod names;
 pub mod oidc;
 pub mod organizations;

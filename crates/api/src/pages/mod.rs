@@ -1,7 +1,8 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
 //! forced change of a one-time password, the device-code approval, the authorization endpoint
-//! of the authorization-code grant, the portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
+//! of the authorization-code grant, the second factor and the enrolment of an authenticator app,
+//! the portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
 
 mod authorize;
 mod browser;
@@ -12,9 +13,12 @@ mod device;
 mod form;
 mod home;
 mod html;
+mod mfa;
+pub mod mfa_pending;
 mod password;
 mod sign_in;
 mod sign_out;
+mod totp_enroll;
 
 pub use browser::Portal;
 
@@ -79,6 +83,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{key}/portal/password",
             get(password::show).post(password::submit),
+        )
+        .route("/{key}/portal/mfa", get(mfa::show).post(mfa::submit))
+        .route(
+            "/{key}/portal/mfa/enroll",
+            get(totp_enroll::show).post(totp_enroll::submit),
+        )
+        .route(
+            "/{key}/portal/mfa/totp/add",
+            get(totp_enroll::show_add).post(totp_enroll::submit),
         )
         .route(
             "/{key}/portal/device",
