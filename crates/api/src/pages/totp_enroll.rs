@@ -128,6 +128,13 @@ pub async fn submit(
     else {
         return Ok(portal.to_sign_in(&portal.path));
     };
+    if let Via::Link(hash_hex) = &draft.via {
+        let hash = hex::decode(hash_hex).unwrap_or_default();
+        let live = state.store.mfa_enrolment(&hash, now).await?;
+        if live.is_none_or(|e| e.user_id != draft.user_id) {
+            return Ok(link_gone(&portal));
+        }
+    }
     let retry = |message: &str| {
         let via = draft.via.clone();
         let message = message.to_string();
