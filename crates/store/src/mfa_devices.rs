@@ -110,6 +110,8 @@ static RENAME: Sql = Sql::new(
 static DELETE: Sql = Sql::new(
     "DELETE FROM mfa_devices WHERE identity_store_id = $1 AND user_id = $2 AND device_id = $3",
 );
+static FORGET_BROWSERS: Sql =
+    Sql::new("DELETE FROM remembered_browsers WHERE identity_store_id = $1 AND user_id = $2");
 static ACCEPT_STEP: Sql = Sql::new(
     "UPDATE mfa_devices SET last_step = $2, last_used_at = $3
      WHERE device_id = $1 AND (last_step IS NULL OR last_step < $2)",
@@ -274,7 +276,9 @@ impl Store {
         .await
     }
 
-    /// Removes a device; false when the user holds no such device.
+    /// Removes a device, and with it every browser remembered for the user (they vouched for
+    /// a set of devices that changed: a lost phone removed must not leave a browser that skips
+    /// the prompt); false when the user holds no such device.
     pub async fn delete_mfa_device(
         &self,
         identity_store_id: &str,
@@ -282,9 +286,13 @@ impl Store {
         device_id: &str,
     ) -> StoreResult<bool> {
         let args = [identity_store_id, user_id, device_id].map(str::to_string);
-        self.write_one("delete_mfa_device", async move |db| {
+        self.write("delete_mfa_device", async move |db| {
             let [a, b, c] = &args;
-            Ok(db.execute(&DELETE, &[a, b, c]).await? > 0)
+            if db.execute(&DELETE, &[a, b, c]).await? == 0 {
+                return Ok(false);
+            }
+            db.execute(&FORGET_BROWSERS, &[a, b]).await?;
+            Ok(true)
         })
         .await
     }

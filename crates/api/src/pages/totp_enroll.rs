@@ -289,8 +289,13 @@ async fn enrol_form(
         Via::SignIn => "Your administrator requires multi-factor authentication. Register an authenticator app to continue.",
         _ => "Register an authenticator app as an MFA device.",
     };
+    let webauthn_allowed = super::mfa::sso_configuration(state, portal)
+        .await?
+        .allowed_mfa_types
+        .iter()
+        .any(|t| t.starts_with("WEBAUTHN"));
     let webauthn = match via {
-        Via::SignIn => format!(
+        Via::SignIn if webauthn_allowed => format!(
             "<p><a href=\"{}\" id=\"register-security-key\">Use a security key or passkey instead</a></p>",
             escape(&format!("{}/mfa/webauthn/register", portal.path))
         ),

@@ -372,4 +372,19 @@ async fn a_browser_is_remembered_per_user_until_it_expires(store: SharedStore) {
         1
     );
     assert_eq!(known(&bob, 40).await, None);
+
+    // Removing a device forgets the browsers remembered for its user.
+    store
+        .remember_browser(&browser, &sid, &alice.user_id, "192.0.2.1", 50, 5_000)
+        .await
+        .expect("again");
+    store
+        .add_mfa_device(&device(&sid, &alice, "d-1", 50))
+        .await
+        .expect("add");
+    assert!(store
+        .delete_mfa_device(&sid, &alice.user_id, "d-1")
+        .await
+        .expect("delete"));
+    assert_eq!(known(&alice, 60).await, None);
 }
