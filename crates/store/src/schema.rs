@@ -500,6 +500,29 @@ const MIGRATIONS: &[Migration] = &[
              user_permission TEXT NOT NULL,
              updated_at {int} NOT NULL);",
     ),
+    // 18: one-time secrets mailed to users (only hashes are kept): links that set a password or
+    // verify the e-mail address they were sent to, at most one live link per user and purpose,
+    // and e-mail sign-in codes, one per user, with the wrong tries counted against it.
+    Migration::Same(
+        "CREATE TABLE mailed_links (
+             token_sha256 {bytes} PRIMARY KEY,
+             purpose TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             email TEXT NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE UNIQUE INDEX mailed_links_user ON mailed_links(user_id, purpose);
+         CREATE INDEX mailed_links_expires_at ON mailed_links(expires_at);
+         CREATE TABLE email_codes (
+             user_id TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             code_hash {bytes} NOT NULL,
+             failures {int} NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE INDEX email_codes_expires_at ON email_codes(expires_at);",
+    ),
 ];
 
 /// The schema version this code writes.
