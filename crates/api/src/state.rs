@@ -18,6 +18,8 @@ pub struct ServerKeys {
     pub csrf: [u8; 32],
     /// Seals the portal's password-change tickets.
     pub pages: Sealer,
+    /// Keys the hashes of the sign-in codes mailed to users.
+    pub email_codes: [u8; 32],
 }
 
 impl ServerKeys {
@@ -28,6 +30,7 @@ impl ServerKeys {
             markers: MarkerCodec::new(*master.derive("iic/pagination-marker")),
             csrf: *master.derive("iic/portal-csrf"),
             pages: Sealer::new(&master.derive("iic/portal-tickets")),
+            email_codes: *master.derive("iic/email-sign-in-codes"),
         }
     }
 }

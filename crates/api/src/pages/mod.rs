@@ -1,6 +1,7 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
-//! forced change of a one-time password, the device-code approval, the authorization endpoint
+//! forced change of a one-time password, the password and e-mail links mailed to users and the
+//! "forgot password" page, the device-code approval, the authorization endpoint
 //! of the authorization-code grant, the portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
 
 mod authorize;
@@ -9,14 +10,18 @@ mod cookies;
 mod credentials;
 mod csrf;
 mod device;
+pub mod email_otp;
+mod forgot_password;
 mod form;
 mod home;
 mod html;
 mod password;
+mod reset_password;
 mod sign_in;
 mod sign_out;
+mod verify_email;
 
-pub use browser::Portal;
+pub use browser::{PageError, Portal};
 
 use crate::state::AppState;
 use axum::routing::get;
@@ -79,6 +84,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{key}/portal/password",
             get(password::show).post(password::submit),
+        )
+        .route(
+            "/{key}/portal/reset-password",
+            get(reset_password::show).post(reset_password::submit),
+        )
+        .route(
+            "/{key}/portal/forgot-password",
+            get(forgot_password::show).post(forgot_password::submit),
+        )
+        .route(
+            "/{key}/portal/verify-email",
+            get(verify_email::show).post(verify_email::submit),
         )
         .route(
             "/{key}/portal/device",
