@@ -20,6 +20,8 @@ pub struct ServerKeys {
     pub pages: Sealer,
     /// Seals TOTP secrets at rest (bound to their device id).
     pub totp: Sealer,
+    /// Keys the hashes of the sign-in codes mailed to users.
+    pub email_codes: [u8; 32],
 }
 
 impl ServerKeys {
@@ -31,6 +33,7 @@ impl ServerKeys {
             csrf: *master.derive("iic/portal-csrf"),
             pages: Sealer::new(&master.derive("iic/portal-tickets")),
             totp: Sealer::new(&master.derive("iic/totp-secrets")),
+            email_codes: *master.derive("iic/email-sign-in-codes"),
         }
     }
 }

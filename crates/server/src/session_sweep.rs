@@ -1,7 +1,7 @@
 //! The background sweep of sign-in state: ended and expired sessions, failed-sign-in counters
-//! whose window and lock are over, expired temporary credentials, MFA enrolment links and
-//! remembered browsers, deleted in small batches so that the tables hold little more than what is
-//! live.
+//! whose window and lock are over, expired temporary credentials, MFA enrolment links,
+//! remembered browsers, and expired mailed links and sign-in codes, deleted in small batches so
+//! that the tables hold little more than what is live.
 
 use iic_api::AppState;
 use std::time::Duration;
@@ -32,6 +32,14 @@ pub async fn run(state: AppState) {
         .await;
         drain("remembered browsers", || {
             state.store.sweep_remembered_browsers(now, BATCH)
+        })
+        .await;
+        drain("mailed links", || {
+            state.store.sweep_mailed_links(now, BATCH)
+        })
+        .await;
+        drain("e-mail sign-in codes", || {
+            state.store.sweep_email_codes(now, BATCH)
         })
         .await;
     }

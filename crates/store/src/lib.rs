@@ -33,6 +33,7 @@ mod sessions;
 mod sign_in_throttle;
 mod sso_configurations;
 mod temporary_credentials;
+mod user_mail;
 
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
@@ -53,6 +54,7 @@ pub use oidc::{
 };
 pub use outbox::{MailState, NewMail, QueuedMail};
 pub use schema::VERSION as SCHEMA_VERSION;
+pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, PasswordSet};
 
 use db::{Backend, Db, Dialect, Statements};
 use instance_cache::InstanceCache;

@@ -515,6 +515,29 @@ const MIGRATIONS: &[Migration] = &[
              PRIMARY KEY (browser_sha256, user_id));
          CREATE INDEX remembered_browsers_expires_at ON remembered_browsers(expires_at);",
     ),
+    // 17: one-time secrets mailed to users (only hashes are kept): links that set a password or
+    // verify the e-mail address they were sent to, at most one live link per user and purpose,
+    // and e-mail sign-in codes, one per user, with the wrong tries counted against it.
+    Migration::Same(
+        "CREATE TABLE mailed_links (
+             token_sha256 {bytes} PRIMARY KEY,
+             purpose TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             email TEXT NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE UNIQUE INDEX mailed_links_user ON mailed_links(user_id, purpose);
+         CREATE INDEX mailed_links_expires_at ON mailed_links(expires_at);
+         CREATE TABLE email_codes (
+             user_id TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             code_hash {bytes} NOT NULL,
+             failures {int} NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE INDEX email_codes_expires_at ON email_codes(expires_at);",
+    ),
 ];
 
 /// The schema version this code writes.

@@ -1,6 +1,7 @@
 //! The second step of a sign-in that owes a factor: a code from an authenticator app (or, for
 //! `EMAIL_OTP`, from a mail), or a WebAuthn assertion on its own page. A code is accepted once;
-//! wrong codes count against the user like wrong passwords and lock them alike.
+//! wrong codes count against the user like wrong passwords and lock them alike (an e-mail code
+//! is also void after its own fifth wrong try).
 
 use super::browser::{PageError, Portal, PostedForm};
 use super::html::{csrf_field, error_notice, escape};
@@ -57,16 +58,31 @@ pub fn blocked(portal: &Portal) -> Response {
     )
 }
 
-/// `EMAIL_OTP`: mails the user a code and asks for it.
+/// `EMAIL_OTP`: mails the user a code and asks for it; a user without an e-mail address (or a
+/// server without a relay) cannot receive one and is refused as under `BLOCKED`.
 pub async fn mail_code(
-    _state: &AppState,
+    state: &AppState,
     portal: &Portal,
     user_id: &str,
-    _next: &str,
-    _remember: bool,
+    next: &str,
+    remember: bool,
 ) -> Result<Response, PageError> {
-    tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %portal.instance.identity_store_id, user_id, "sign-in refused: e-mail one-time codes are not available yet");
-    Ok(blocked(portal))
+    let store_id = &portal.instance.identity_store_id;
+    if !super::email_otp::send_code(state, store_id, user_id).await? {
+        tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, ip = %portal.peer.0, "sign-in refused: no MFA device and no e-mail code could be sent (EMAIL_OTP)");
+        return Ok(blocked(portal));
+    }
+    tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, ip = %portal.peer.0, "no MFA device: a sign-in code was mailed (EMAIL_OTP)");
+    let to = format!("{}/mfa", portal.path);
+    Ok(mfa_pending::begin(
+        state,
+        portal,
+        user_id,
+        next,
+        Owed::Email,
+        remember,
+        &to,
+    ))
 }
 
 pub async fn show(
@@ -120,7 +136,13 @@ pub async fn submit(
         .collect();
     let verdict = match pending.owed {
         Owed::Device => check_totp(&state, &portal, &pending, &code, now).await?,
-        Owed::Email | Owed::Enrolment => Verdict::Wrong,
+        Owed::Email => {
+            match super::email_otp::verify_code(&state, store_id, user_id, &code).await? {
+                true => Verdict::Accepted,
+                false => Verdict::Wrong,
+            }
+        }
+        Owed::Enrolment => Verdict::Wrong,
     };
     match verdict {
         Verdict::Accepted => {

@@ -1,8 +1,9 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
-//! forced change of a one-time password, the device-code approval, the authorization endpoint
-//! of the authorization-code grant, the second factor and the enrolment of an authenticator app,
-//! the portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
+//! forced change of a one-time password, the password and e-mail links mailed to users and the
+//! "forgot password" page, the device-code approval, the authorization endpoint of the
+//! authorization-code grant, the second factor and the enrolment of an authenticator app, the
+//! portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
 
 mod authorize;
 mod browser;
@@ -10,17 +11,21 @@ mod cookies;
 mod credentials;
 mod csrf;
 mod device;
+pub mod email_otp;
+mod forgot_password;
 mod form;
 mod home;
 mod html;
 mod mfa;
 pub mod mfa_pending;
 mod password;
+mod reset_password;
 mod sign_in;
 mod sign_out;
 mod totp_enroll;
+mod verify_email;
 
-pub use browser::Portal;
+pub use browser::{PageError, Portal};
 
 use crate::state::AppState;
 use axum::routing::get;
@@ -92,6 +97,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{key}/portal/mfa/totp/add",
             get(totp_enroll::show_add).post(totp_enroll::submit),
+        )
+        .route(
+            "/{key}/portal/reset-password",
+            get(reset_password::show).post(reset_password::submit),
+        )
+        .route(
+            "/{key}/portal/forgot-password",
+            get(forgot_password::show).post(forgot_password::submit),
+        )
+        .route(
+            "/{key}/portal/verify-email",
+            get(verify_email::show).post(verify_email::submit),
         )
         .route(
             "/{key}/portal/device",

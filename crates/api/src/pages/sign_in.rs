@@ -304,7 +304,9 @@ fn password_step(
          <form method=\"post\" action=\"{action}\" id=\"sign-in\">{csrf}{next}{user}\
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>\
-         <button type=\"submit\">Sign in</button></form></div>",
+         <button type=\"submit\">Sign in</button></form>\
+         <p><a href=\"{portal}/forgot-password\" id=\"forgot-password-link\">Forgot your password?</a></p></div>",
+        portal = escape(&portal.path),
         error = error.map(error_notice).unwrap_or_default(),
         name = escape(user_name),
         again = escape(&format!("{}/login", portal.path)),
