@@ -2,6 +2,8 @@
 submits their forms as served (hidden fields, CSRF token included). The black-box tests use it to
 sign in and approve device codes the way a person's browser would."""
 
+import functools
+import http.client
 import http.cookiejar
 import urllib.error
 import urllib.parse
@@ -62,13 +64,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class _FromAddress(urllib.request.HTTPHandler):
+    """Connects from a given local address (another 127.x.y.z is another client address)."""
+
+    def __init__(self, address):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(
+            functools.partial(http.client.HTTPConnection, source_address=(self.address, 0)), req)
+
+
 class Browser:
     """Cookies and forms over plain HTTP; follows 303s itself so each hop is visible."""
 
-    def __init__(self, user_agent="iic-blackbox-browser"):
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+    def __init__(self, user_agent="iic-blackbox-browser", source_address=None, jar=None):
+        self.jar = jar if jar is not None else http.cookiejar.CookieJar()
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()]
+        if source_address:
+            handlers.append(_FromAddress(source_address))
+        self.opener = urllib.request.build_opener(*handlers)
         self.user_agent = user_agent
         self.hops = []
 

@@ -1,6 +1,6 @@
 """The identity store's MFA device API and the instance's device management setting through the
 official SDKs: enrolment links, the empty list, renames and deletions of unknown devices, bounds.
-Devices themselves are registered in the browser (not yet: see docs/mfa.md)."""
+Devices themselves are registered in the browser: test_mfa_sign_in.py."""
 
 import pytest
 from huaweicloudsdkidentitycenter.v1 import (

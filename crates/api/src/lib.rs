@@ -22,6 +22,7 @@ pub mod password_work;
 pub mod pipeline;
 pub mod portal;
 pub mod state;
+pub mod user_mail;
 
 pub use operation::{Op, Operation, Routes, Service};
 pub use state::{AppState, Limits, ServerKeys};

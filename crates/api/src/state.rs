@@ -16,8 +16,12 @@ pub struct ServerKeys {
     pub markers: MarkerCodec,
     /// Derives the CSRF tokens of the portal's forms.
     pub csrf: [u8; 32],
-    /// Seals the portal's password-change tickets.
+    /// Seals the portal's tickets (password change, pending MFA, enrolment in progress).
     pub pages: Sealer,
+    /// Seals TOTP secrets at rest (bound to their device id).
+    pub totp: Sealer,
+    /// Keys the hashes of the sign-in codes mailed to users.
+    pub email_codes: [u8; 32],
 }
 
 impl ServerKeys {
@@ -28,6 +32,8 @@ impl ServerKeys {
             markers: MarkerCodec::new(*master.derive("iic/pagination-marker")),
             csrf: *master.derive("iic/portal-csrf"),
             pages: Sealer::new(&master.derive("iic/portal-tickets")),
+            totp: Sealer::new(&master.derive("iic/totp-secrets")),
+            email_codes: *master.derive("iic/email-sign-in-codes"),
         }
     }
 }

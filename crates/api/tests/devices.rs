@@ -156,12 +156,13 @@ async fn key_of(f: &Fixture, b: &Browser, device_id: &str) {
         credential: "{}".into(),
         sign_count: 0,
     };
-    assert!(f
+    let added = f
         .state
         .store
         .add_webauthn_device(&device, &credential)
         .await
-        .expect("add"));
+        .expect("add");
+    assert_eq!(added, iic_store::DeviceAdded::Added);
 }
 
 async fn names(f: &Fixture, b: &Browser) -> Vec<String> {

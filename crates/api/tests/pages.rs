@@ -1,5 +1,6 @@
 //! The sign-in pages over HTTP, in process: what every page response carries, CSRF refusals, the
-//! one-time password's ticket, and a locked user name refused even with the right password.
+//! one-time password's ticket, a locked user name refused even with the right password, and a
+//! sign-in that owes a second factor.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -244,4 +245,129 @@ async fn a_locked_name_is_refused_even_with_the_right_password() {
     let locked = send(&f, post(&login, &cookie, &right)).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.body.contains("Too many failed sign-ins"));
+}
+
+/// Signs `name` in with its one-time password and changes it; returns the browser's cookie
+/// header (CSRF only), its form token and the response to the change.
+async fn changed_password(
+    f: &Fixture,
+    portal: &str,
+    name: &str,
+    otp: &str,
+) -> (String, String, Page) {
+    let (cookie, token) = csrf(f, portal).await;
+    let fields = [
+        ("username", name),
+        ("password", otp),
+        ("csrf_token", token.as_str()),
+    ];
+    let signed_in = send(f, post(&format!("{portal}/login"), &cookie, &fields)).await;
+    let ticket = cookie_value(&set_cookie(&signed_in, "iic_password_change").expect("ticket"));
+    let change = [
+        ("new_password", "Fresh-Pass-42"),
+        ("confirm_password", "Fresh-Pass-42"),
+        ("csrf_token", token.as_str()),
+    ];
+    let with = format!("{cookie}; iic_password_change={ticket}");
+    let changed = send(f, post(&format!("{portal}/password"), &with, &change)).await;
+    (cookie, token, changed)
+}
+
+#[tokio::test]
+async fn a_sign_in_owing_a_second_factor_holds_no_session_until_a_fresh_code() {
+    let f = fixture().await;
+    let (portal, otp) = otp_user(&f, "eve").await;
+    let store = &f.state.store;
+    let sid = portal
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .expect("sid");
+    let instance = store
+        .find_portal_instance(sid)
+        .await
+        .expect("read")
+        .expect("instance");
+    let config = iic_domain::sso_configuration::SsoConfiguration {
+        mfa_mode: "ALWAYS_ON".into(),
+        ..Default::default()
+    };
+    assert!(store
+        .put_sso_configuration(&instance.instance_id, &config, 1)
+        .await
+        .expect("put"));
+    let user_id = store
+        .find_user_id(sid, &iic_store::PrincipalKey::Name("eve".into()))
+        .await
+        .expect("find")
+        .expect("eve");
+    let secret = iic_domain::totp::new_secret();
+    let device = iic_store::MfaDevice {
+        device_id: "0123456789abcdef0123456789abcdef".into(),
+        identity_store_id: sid.into(),
+        user_id: user_id.clone(),
+        mfa_type: "TOTP".into(),
+        device_name: "Authenticator app".into(),
+        display_name: "phone".into(),
+        secret_sealed: Some(
+            f.state
+                .keys
+                .totp
+                .seal(&secret, b"0123456789abcdef0123456789abcdef"),
+        ),
+        last_step: None,
+        registered_at: 1,
+        last_used_at: None,
+    };
+    assert_eq!(
+        store.add_mfa_device(&device).await.expect("add"),
+        iic_store::DeviceAdded::Added
+    );
+
+    let (cookie, token, changed) = changed_password(&f, &portal, "eve", &otp).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert!(changed.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .ends_with("/mfa"));
+    assert!(
+        set_cookie(&changed, "iic_session").is_none(),
+        "no session yet"
+    );
+    let ticket = cookie_value(&set_cookie(&changed, "iic_mfa").expect("pending ticket"));
+    let mfa = format!("{portal}/mfa");
+    let now = iic_domain::clock::now_millis() / 1000;
+    let code = iic_domain::totp::code_at(&secret, iic_domain::totp::step_at(now));
+    let form = [("otp", code.as_str()), ("csrf_token", token.as_str())];
+
+    // Without the ticket, or with a forged one, the code opens nothing.
+    for jar in [
+        cookie.clone(),
+        format!("{cookie}; iic_mfa=00{}", &ticket[2..]),
+    ] {
+        let refused = send(&f, post(&mfa, &jar, &form)).await;
+        assert_eq!(refused.status, StatusCode::SEE_OTHER);
+        assert!(refused.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .contains("/login"));
+        assert!(set_cookie(&refused, "iic_session").is_none());
+    }
+    let jar = format!("{cookie}; iic_mfa={ticket}");
+    let accepted = send(&f, post(&mfa, &jar, &form)).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let session = cookie_value(&set_cookie(&accepted, "iic_session").expect("session"));
+    assert!(set_cookie(&accepted, "iic_mfa")
+        .expect("ticket cleared")
+        .contains("Max-Age=0"));
+    let live = store
+        .session_for_cookie(&session, iic_domain::clock::now_millis())
+        .await
+        .expect("read")
+        .expect("live");
+    assert!(live.mfa_present, "the session records the second factor");
+    // The same code, with the same ticket, is a replay.
+    let replay = send(&f, post(&mfa, &jar, &form)).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert!(replay.body.contains("already used"));
 }

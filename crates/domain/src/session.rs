@@ -27,6 +27,8 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// When the session was signed out or ended by an administrator.
     pub ended_at: Option<i64>,
+    /// Whether the sign-in proved a second factor (`g:MFAPresent` of what derives from it).
+    pub mfa_present: bool,
 }
 
 /// What the sign-in hands the browser: the cookie value, shown once and never stored.
@@ -82,6 +84,7 @@ pub fn issue(
             ip_address: origin.ip_address,
             user_agent,
             ended_at: None,
+            mfa_present: false,
         },
     }
 }

@@ -29,6 +29,12 @@ pub fn address_key(ip: &str) -> String {
     format!("address:{ip}")
 }
 
+/// The throttle key of wrong second-factor codes of a user (TOTP, e-mail), by user id: a
+/// code is guessed for one user, whatever name or address it is entered from.
+pub fn mfa_key(identity_store_id: &str, user_id: &str) -> String {
+    format!("mfa:{identity_store_id}:{user_id}")
+}
+
 /// The throttle key of wrong user codes entered in one browser session (RFC 8628 §5.1).
 pub fn device_entry_key(session_id: &str) -> String {
     format!("device:{session_id}")

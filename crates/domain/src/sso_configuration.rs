@@ -107,6 +107,19 @@ pub struct SessionConfigurationUpdate {
 }
 
 impl SsoConfigurationUpdate {
+    /// The first field this update sets to `EMAIL_OTP` (sign-in by a mailed code), by its full
+    /// name: such a setting needs a mail relay.
+    pub fn email_otp_field(&self) -> Option<&'static str> {
+        let is_otp = |v: &Option<String>| v.as_deref() == Some("EMAIL_OTP");
+        if is_otp(&self.no_mfa_signin_behavior) {
+            Some("sso_configuration.no_mfa_signin_behavior")
+        } else if is_otp(&self.no_password_signin_behavior) {
+            Some("sso_configuration.no_password_signin_behavior")
+        } else {
+            None
+        }
+    }
+
     /// Checks every field sent, then replaces the part `kind` names in `current`; fields of
     /// the other part are checked but left as stored. The named part must be present.
     pub fn apply(

@@ -1,5 +1,6 @@
 //! The background sweep of sign-in state: ended and expired sessions, failed-sign-in counters
-//! whose window and lock are over, and expired temporary credentials, deleted in small batches so
+//! whose window and lock are over, expired temporary credentials, MFA enrolment links,
+//! remembered browsers, and expired mailed links and sign-in codes, deleted in small batches so
 //! that the tables hold little more than what is live.
 
 use iic_api::AppState;
@@ -23,6 +24,22 @@ pub async fn run(state: AppState) {
         .await;
         drain("temporary credentials", || {
             state.store.sweep_temporary_credentials(now, BATCH)
+        })
+        .await;
+        drain("MFA enrolment links", || {
+            state.store.sweep_mfa_enrolments(now, BATCH)
+        })
+        .await;
+        drain("remembered browsers", || {
+            state.store.sweep_remembered_browsers(now, BATCH)
+        })
+        .await;
+        drain("mailed links", || {
+            state.store.sweep_mailed_links(now, BATCH)
+        })
+        .await;
+        drain("e-mail sign-in codes", || {
+            state.store.sweep_email_codes(now, BATCH)
         })
         .await;
     }

@@ -27,11 +27,13 @@ mod org_structure;
 mod outbox;
 mod permission_sets;
 mod portal;
+mod remembered_browsers;
 mod schema;
 mod sessions;
 mod sign_in_throttle;
 mod sso_configurations;
 mod temporary_credentials;
+mod user_mail;
 mod webauthn;
 
 pub use error::{StoreError, StoreResult};
@@ -45,7 +47,7 @@ pub use iic_domain::session::Session;
 pub use iic_domain::sso_configuration::SsoConfiguration;
 pub use jobs::JobState;
 pub use meta::REVOCATIONS;
-pub use mfa_devices::{MfaDevice, MfaEnrolment};
+pub use mfa_devices::{DeviceAdded, MfaDevice, MfaEnrolment, MAX_DEVICES_PER_USER};
 pub use model::*;
 pub use oidc::{
     AuthCode, CodeRedemption, DeviceDecision, DeviceGrant, NewTokens, OidcClient, OidcSweep,
@@ -53,6 +55,7 @@ pub use oidc::{
 };
 pub use outbox::{MailState, NewMail, QueuedMail};
 pub use schema::VERSION as SCHEMA_VERSION;
+pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, PasswordSet};
 pub use webauthn::{WebauthnCeremony, WebauthnCredential};
 
 use db::{Backend, Db, Dialect, Statements};

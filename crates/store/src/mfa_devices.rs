@@ -5,9 +5,12 @@
 //! at most one device. A TOTP code is accepted once: [`Store::accept_mfa_step`] moves the
 //! device's last accepted time step forward only.
 
-use crate::db::{FromRow, Row, Sql};
+use crate::db::{Db, FromRow, Row, Sql};
 use crate::error::BoxError;
 use crate::{Store, StoreResult};
+
+/// Devices one user may hold (the limit the real service documents for a user's MFA devices).
+pub const MAX_DEVICES_PER_USER: i64 = 8;
 
 /// One MFA device of a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +93,11 @@ static INSERT_DEVICE: Sql = Sql::new(concat!(
     device_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 ));
+/// Locks the user while a device is added, so that concurrent additions respect the limit.
+static USER_LOCK: Sql =
+    Sql::new("SELECT 1 FROM users WHERE identity_store_id = $1 AND user_id = $2 FOR UPDATE");
+static COUNT: Sql =
+    Sql::new("SELECT COUNT(*) FROM mfa_devices WHERE identity_store_id = $1 AND user_id = $2");
 static LIST: Sql = Sql::new(concat!(
     "SELECT ",
     device_columns!(),
@@ -102,6 +110,8 @@ static RENAME: Sql = Sql::new(
 static DELETE: Sql = Sql::new(
     "DELETE FROM mfa_devices WHERE identity_store_id = $1 AND user_id = $2 AND device_id = $3",
 );
+static FORGET_BROWSERS: Sql =
+    Sql::new("DELETE FROM remembered_browsers WHERE identity_store_id = $1 AND user_id = $2");
 static ACCEPT_STEP: Sql = Sql::new(
     "UPDATE mfa_devices SET last_step = $2, last_used_at = $3
      WHERE device_id = $1 AND (last_step IS NULL OR last_step < $2)",
@@ -114,6 +124,52 @@ static PUT_MANAGEMENT: Sql = Sql::new(
      SELECT identity_store_id, $2, $3 FROM identity_stores WHERE identity_store_id = $1
      ON CONFLICT (identity_store_id) DO UPDATE SET user_permission = excluded.user_permission, updated_at = excluded.updated_at",
 );
+
+/// What adding a device came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceAdded {
+    Added,
+    /// The user (or the enrolment) is gone.
+    NoUser,
+    /// The user holds [`MAX_DEVICES_PER_USER`] already.
+    Full,
+}
+
+/// Inserts the device unless its user is gone or full, in the caller's transaction; a refusal
+/// rolls the transaction back, so an enrolment spent with it is not spent.
+pub(crate) async fn insert_device(db: &mut Db<'_>, d: &MfaDevice) -> StoreResult<DeviceAdded> {
+    if !db
+        .exists(&USER_LOCK, &[&d.identity_store_id, &d.user_id])
+        .await?
+    {
+        db.discard();
+        return Ok(DeviceAdded::NoUser);
+    }
+    let held: i64 = db
+        .query_one(&COUNT, &[&d.identity_store_id, &d.user_id])
+        .await?;
+    if held >= MAX_DEVICES_PER_USER {
+        db.discard();
+        return Ok(DeviceAdded::Full);
+    }
+    db.execute(
+        &INSERT_DEVICE,
+        &[
+            &d.device_id,
+            &d.identity_store_id,
+            &d.user_id,
+            &d.mfa_type,
+            &d.device_name,
+            &d.display_name,
+            &d.secret_sealed,
+            &d.last_step,
+            &d.registered_at,
+            &d.last_used_at,
+        ],
+    )
+    .await?;
+    Ok(DeviceAdded::Added)
+}
 
 impl Store {
     /// Records a one-time enrolment link for the user, by the SHA-256 of its value; false when
@@ -152,38 +208,33 @@ impl Store {
     }
 
     /// Spends the live enrolment issued to the device's user and stores the device, together;
-    /// false (and nothing written) when there is no such enrolment any more.
+    /// nothing is written unless it is [`DeviceAdded::Added`] (`NoUser`: no such enrolment any
+    /// more).
     pub async fn complete_mfa_enrolment(
         &self,
         work_flow_sha256: &[u8],
         device: &MfaDevice,
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<DeviceAdded> {
         let (hash, d) = (work_flow_sha256.to_vec(), device.clone());
         self.write("complete_mfa_enrolment", async move |db| {
             let spent = db
                 .execute(&SPEND, &[&hash, &now, &d.identity_store_id, &d.user_id])
                 .await?;
             if spent == 0 {
-                return Ok(false);
+                return Ok(DeviceAdded::NoUser);
             }
-            db.execute(
-                &INSERT_DEVICE,
-                &[
-                    &d.device_id,
-                    &d.identity_store_id,
-                    &d.user_id,
-                    &d.mfa_type,
-                    &d.device_name,
-                    &d.display_name,
-                    &d.secret_sealed,
-                    &d.last_step,
-                    &d.registered_at,
-                    &d.last_used_at,
-                ],
-            )
-            .await?;
-            Ok(true)
+            insert_device(db, &d).await
+        })
+        .await
+    }
+
+    /// Adds a device to its user (enrolled at sign-in or in the portal); refused when the user
+    /// is gone or already holds [`MAX_DEVICES_PER_USER`].
+    pub async fn add_mfa_device(&self, device: &MfaDevice) -> StoreResult<DeviceAdded> {
+        let d = device.clone();
+        self.write("add_mfa_device", async move |db| {
+            insert_device(db, &d).await
         })
         .await
     }
@@ -225,7 +276,9 @@ impl Store {
         .await
     }
 
-    /// Removes a device; false when the user holds no such device.
+    /// Removes a device, and with it every browser remembered for the user (they vouched for
+    /// a set of devices that changed: a lost phone removed must not leave a browser that skips
+    /// the prompt); false when the user holds no such device.
     pub async fn delete_mfa_device(
         &self,
         identity_store_id: &str,
@@ -233,9 +286,13 @@ impl Store {
         device_id: &str,
     ) -> StoreResult<bool> {
         let args = [identity_store_id, user_id, device_id].map(str::to_string);
-        self.write_one("delete_mfa_device", async move |db| {
+        self.write("delete_mfa_device", async move |db| {
             let [a, b, c] = &args;
-            Ok(db.execute(&DELETE, &[a, b, c]).await? > 0)
+            if db.execute(&DELETE, &[a, b, c]).await? == 0 {
+                return Ok(false);
+            }
+            db.execute(&FORGET_BROWSERS, &[a, b]).await?;
+            Ok(true)
         })
         .await
     }

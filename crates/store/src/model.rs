@@ -86,8 +86,8 @@ pub struct CredentialRequest {
     pub user_id: String,
     pub identity_store_id: String,
     pub instance_id: String,
+    /// The credential is `mfa_present` when this session is.
     pub session_id: String,
-    pub mfa_present: bool,
 }
 
 /// What asking for temporary credentials came to.

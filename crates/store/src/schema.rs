@@ -500,7 +500,45 @@ const MIGRATIONS: &[Migration] = &[
              user_permission TEXT NOT NULL,
              updated_at {int} NOT NULL);",
     ),
-    // 17: WebAuthn devices keep their credential (the relying party's serialized public key,
+    // 16: whether a session's sign-in proved a second factor; the browsers a user proved one
+    // on (for CONTEXT_AWARE MFA: the SHA-256 of the browser's cookie value with the user, the
+    // address of the last sign-in from it, and how long it is remembered).
+    Migration::Same(
+        "ALTER TABLE sessions ADD COLUMN mfa_present BOOLEAN NOT NULL DEFAULT FALSE;
+         CREATE TABLE remembered_browsers (
+             browser_sha256 {bytes} NOT NULL,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             identity_store_id TEXT NOT NULL,
+             ip_address TEXT NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL,
+             PRIMARY KEY (browser_sha256, user_id));
+         CREATE INDEX remembered_browsers_expires_at ON remembered_browsers(expires_at);",
+    ),
+    // 17: one-time secrets mailed to users (only hashes are kept): links that set a password or
+    // verify the e-mail address they were sent to, at most one live link per user and purpose,
+    // and e-mail sign-in codes, one per user, with the wrong tries counted against it.
+    Migration::Same(
+        "CREATE TABLE mailed_links (
+             token_sha256 {bytes} PRIMARY KEY,
+             purpose TEXT NOT NULL,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             email TEXT NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE UNIQUE INDEX mailed_links_user ON mailed_links(user_id, purpose);
+         CREATE INDEX mailed_links_expires_at ON mailed_links(expires_at);
+         CREATE TABLE email_codes (
+             user_id TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             code_hash {bytes} NOT NULL,
+             failures {int} NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE INDEX email_codes_expires_at ON email_codes(expires_at);",
+    ),
+    // 18: WebAuthn devices keep their credential (the relying party's serialized public key,
     // counter and flags, nothing secret) with its id, unique over all devices, and the last
     // signature counter accepted; the state of a half-done ceremony is kept until it is taken
     // once or expires.

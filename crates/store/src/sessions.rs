@@ -13,7 +13,7 @@ use iic_domain::session::{parse_cookie, Session, MAX_LIVE_SESSIONS};
 
 macro_rules! session_columns {
     () => {
-        "seq, session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, ended_at"
+        "seq, session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, ended_at, mfa_present"
     };
 }
 
@@ -23,8 +23,8 @@ static USER_ENABLED: Sql = Sql::new(
     "SELECT 1 FROM users WHERE identity_store_id = $1 AND user_id = $2 AND enabled FOR SHARE",
 );
 static INSERT: Sql = Sql::new(
-    "INSERT INTO sessions (session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    "INSERT INTO sessions (session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, mfa_present)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 );
 static LIVE: Sql = Sql::new(concat!(
     "SELECT ",
@@ -78,6 +78,7 @@ impl FromRow for Session {
             ip_address: r.get(7)?,
             user_agent: r.get(8)?,
             ended_at: r.get(9)?,
+            mfa_present: r.get(10)?,
         })
     }
 }
@@ -146,6 +147,7 @@ impl Store {
                     &s.not_valid_after,
                     &s.ip_address,
                     &s.user_agent,
+                    &s.mfa_present,
                 ],
             )
             .await?;

@@ -16,7 +16,7 @@ use iic_domain::names::Named;
 /// Holds the session against a concurrent ending until the credential is written, so that a
 /// credential is never left live for a session that ended.
 static SESSION_LIVE: Sql = Sql::new(
-    "SELECT 1 FROM sessions WHERE session_id = $1 AND identity_store_id = $2 AND user_id = $3
+    "SELECT mfa_present FROM sessions WHERE session_id = $1 AND identity_store_id = $2 AND user_id = $3
        AND ended_at IS NULL AND not_valid_after > $4 FOR SHARE",
 );
 /// The provisioned snapshot of set $2 on account $3 when user $4 is assigned it there, directly
@@ -125,15 +125,15 @@ impl Store {
     ) -> StoreResult<CredentialIssue> {
         let r = req.clone();
         self.write("issue_temporary_credential", async move |db| {
-            let live = db
-                .exists(
+            let session_mfa: Option<bool> = db
+                .query_opt(
                     &SESSION_LIVE,
                     &[&r.session_id, &r.identity_store_id, &r.user_id, &now],
                 )
                 .await?;
-            if !live {
+            let Some(mfa_present) = session_mfa else {
                 return Ok(CredentialIssue::SessionEnded);
-            }
+            };
             let (user, group) = (PrincipalType::User.name(), PrincipalType::Group.name());
             let found: Option<Snapshot> = db
                 .query_opt(
@@ -175,7 +175,7 @@ impl Store {
                     &set.version,
                     &set.updated_at,
                     &r.session_id,
-                    &r.mfa_present,
+                    &mfa_present,
                 ],
             )
             .await?;

@@ -12,7 +12,7 @@
 
 use crate::db::{FromRow, Row, Sql};
 use crate::error::BoxError;
-use crate::mfa_devices::MfaDevice;
+use crate::mfa_devices::{insert_device, DeviceAdded, MfaDevice};
 use crate::{Store, StoreResult};
 
 /// The credential of a WebAuthn device.
@@ -67,12 +67,8 @@ impl FromRow for WebauthnCeremony {
     }
 }
 
-/// Written only for an existing user of the store.
-static INSERT_DEVICE: Sql = Sql::new(
-    "INSERT INTO mfa_devices (device_id, identity_store_id, user_id, mfa_type, device_name,
-         display_name, registered_at, credential_id, credential, sign_count)
-     SELECT $1, identity_store_id, user_id, $4, $5, $6, $7, $8, $9, $10 FROM users
-     WHERE identity_store_id = $2 AND user_id = $3",
+static SET_CREDENTIAL: Sql = Sql::new(
+    "UPDATE mfa_devices SET credential_id = $2, credential = $3, sign_count = $4 WHERE device_id = $1",
 );
 static CREDENTIALS: Sql = Sql::new(
     "SELECT device_id, mfa_type, credential_id, credential, sign_count FROM mfa_devices
@@ -105,33 +101,25 @@ static TAKE_CEREMONY: Sql = Sql::new(
 );
 
 impl Store {
-    /// Stores a WebAuthn device with its credential; false when the store holds no such user.
-    /// A credential id already registered (to anyone) is a [`crate::StoreError::Conflict`].
+    /// Stores a WebAuthn device with its credential, like [`Store::add_mfa_device`] (refused
+    /// when the user is gone or holds the most devices allowed). A credential id already
+    /// registered (to anyone) is a [`crate::StoreError::Conflict`], and nothing is written.
     pub async fn add_webauthn_device(
         &self,
         device: &MfaDevice,
         credential: &WebauthnCredential,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<DeviceAdded> {
         let (d, c) = (device.clone(), credential.clone());
-        self.write_one("add_webauthn_device", async move |db| {
-            let n = db
-                .execute(
-                    &INSERT_DEVICE,
-                    &[
-                        &d.device_id,
-                        &d.identity_store_id,
-                        &d.user_id,
-                        &d.mfa_type,
-                        &d.device_name,
-                        &d.display_name,
-                        &d.registered_at,
-                        &c.credential_id,
-                        &c.credential,
-                        &c.sign_count,
-                    ],
+        self.write("add_webauthn_device", async move |db| {
+            let added = insert_device(db, &d).await?;
+            if added == DeviceAdded::Added {
+                db.execute(
+                    &SET_CREDENTIAL,
+                    &[&d.device_id, &c.credential_id, &c.credential, &c.sign_count],
                 )
                 .await?;
-            Ok(n > 0)
+            }
+            Ok(added)
         })
         .await
     }

@@ -8,8 +8,8 @@ use crate::extract::{JsonBody, Path};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::{Extension, Json};
-use iic_domain::clock;
 use iic_domain::sso_configuration::{ConfigurationType, SsoConfiguration, SsoConfigurationUpdate};
+use iic_domain::{clock, ApiError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -58,6 +58,14 @@ pub async fn update(
         .await?
         .unwrap_or_default();
     let next = body.sso_configuration.apply(&current, kind)?;
+    if let Some(field) = body.sso_configuration.email_otp_field() {
+        if !state.limits.mail_relay {
+            return Err(ApiError::bad_request(format!(
+                "{field} EMAIL_OTP needs an SMTP relay to mail the codes, and none is configured (IIC_SMTP_HOST)"
+            ))
+            .into());
+        }
+    }
     if state
         .store
         .put_sso_configuration(&instance.instance_id, &next, clock::now_millis())

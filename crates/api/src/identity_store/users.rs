@@ -7,6 +7,7 @@ use crate::extract::Path;
 use crate::extract::{JsonBody, QueryParams};
 use crate::paging::{self, PageInfo};
 use crate::state::AppState;
+use crate::user_mail::{self, PasswordLink};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -158,6 +159,9 @@ pub async fn create(
         CreateOutcome::NoSuchStore => {
             return Err(ApiError::not_found(format!("identity store {store_id}")).into())
         }
+    }
+    if user.password_reset_email_owed {
+        user_mail::send_password_link(&state, &user, PasswordLink::NewUser).await?;
     }
     let mut out = json!({ "identity_store_id": user.identity_store_id, "user_id": user.user_id });
     if let Some(p) = password {
@@ -408,6 +412,9 @@ pub async fn reset_password(
             json!({ "password": password })
         }
         PasswordMode::Email => {
+            if user_mail::primary_email(&user).is_none() {
+                return Err(no_address("mode"));
+            }
             user.password_reset_email_owed = true;
             json!({})
         }
@@ -416,6 +423,9 @@ pub async fn reset_password(
     user.updated_by = actor(&caller);
     save(&state, &user).await?;
     clear_lockout(&state, &user).await?;
+    if body.mode == PasswordMode::Email {
+        user_mail::send_password_link(&state, &user, PasswordLink::AdminReset).await?;
+    }
     Ok(Json(out))
 }
 
@@ -439,6 +449,19 @@ pub async fn verify_email(
         )
         .into());
     }
+    if user_mail::primary_email(&user).is_none() {
+        return Err(no_address("user_id"));
+    }
+    if state.limits.mail_relay {
+        // Verified when the user opens the mailed link (docs/decisions.md).
+        user_mail::send_verification_link(&state, &user).await?;
+        return Ok(());
+    }
+    user_mail::warn_no_relay(
+        "verification link; the address is marked verified at once",
+        &user.identity_store_id,
+        &user.user_id,
+    );
     user.email_verified = true;
     for e in &mut user.profile.emails {
         e.verification_status = Some("VERIFIED".into());
@@ -446,6 +469,14 @@ pub async fn verify_email(
     user.updated_at = clock::now_millis();
     user.updated_by = actor(&caller);
     save(&state, &user).await
+}
+
+/// A mail was asked for a user without an e-mail address.
+fn no_address(field: &str) -> Failure {
+    ApiError::bad_request(format!(
+        "{field}: the user has no e-mail address to send the mail to"
+    ))
+    .into()
 }
 
 /// The policy in force for a store.

@@ -29,6 +29,7 @@ pub struct Portal {
     csrf_cookie: String,
     csrf_cookie_is_new: bool,
     session_cookie: Option<String>,
+    browser_cookie: Option<String>,
 }
 
 /// A page that could not be served: rendered as a page, never as the API's JSON.
@@ -114,6 +115,9 @@ impl FromRequestParts<AppState> for Portal {
             },
             peer,
             session_cookie: cookies::get(headers, cookies::SESSION).map(str::to_string),
+            browser_cookie: cookies::get(headers, cookies::BROWSER)
+                .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_string),
             csrf_cookie,
             csrf_cookie_is_new,
             instance,
@@ -144,6 +148,11 @@ impl Portal {
         let now = iic_domain::clock::now_millis();
         let session = state.store.session_for_cookie(cookie, now).await?;
         Ok(session.filter(|s| s.identity_store_id == self.instance.identity_store_id))
+    }
+
+    /// The value naming this browser to the users who proved a second factor on it, if set.
+    pub fn browser_cookie(&self) -> Option<&str> {
+        self.browser_cookie.as_deref()
     }
 
     /// Finishes a response: sets the CSRF cookie when this browser had none.

@@ -9,6 +9,10 @@ pub const SESSION: &str = "iic_session";
 pub const CSRF: &str = "iic_csrf";
 /// The sealed ticket that lets a user who signed in with a one-time password choose a new one.
 pub const PASSWORD_CHANGE: &str = "iic_password_change";
+/// The sealed ticket of a sign-in that still owes a second factor.
+pub const MFA_PENDING: &str = "iic_mfa";
+/// A random value naming this browser, for the users who proved a second factor on it.
+pub const BROWSER: &str = "iic_browser";
 
 /// The value of cookie `name` in the request, if sent.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

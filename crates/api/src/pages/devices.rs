@@ -27,13 +27,10 @@ pub enum ManagedBy {
 }
 
 pub async fn managed_by(state: &AppState, portal: &Portal) -> Result<ManagedBy, PageError> {
-    let setting = state
-        .store
-        .mfa_device_management(&portal.instance.identity_store_id)
-        .await?;
-    Ok(match setting.as_deref() {
-        Some("READ_ACTIONS") => ManagedBy::Administrator,
-        _ => ManagedBy::User,
+    Ok(if super::totp_enroll::may_manage(state, portal).await? {
+        ManagedBy::User
+    } else {
+        ManagedBy::Administrator
     })
 }
 

@@ -1,9 +1,11 @@
 //! The server-rendered sign-in pages and the user portal of each instance, under
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
-//! forced change of a one-time password, the device-code approval, the authorization endpoint
-//! of the authorization-code grant, the portal home and sign-out, the user's MFA devices and the WebAuthn steps. Plain HTML forms;
-//! the one script, served by the portal, runs the browser's half of WebAuthn. Every form
-//! carries a CSRF token.
+//! forced change of a one-time password, the password and e-mail links mailed to users and the
+//! "forgot password" page, the device-code approval, the authorization endpoint of the
+//! authorization-code grant, the second factor and the enrolment of an authenticator app or a
+//! security key or passkey, the portal home and sign-out, the user's MFA devices. Plain HTML
+//! forms; the one script, served by the portal, runs the browser's half of WebAuthn. Every
+//! form carries a CSRF token.
 
 mod authorize;
 mod browser;
@@ -12,18 +14,24 @@ mod credentials;
 mod csrf;
 mod device;
 mod devices;
+pub mod email_otp;
+mod forgot_password;
 mod form;
 mod home;
 mod html;
-mod mfa_pending;
+mod mfa;
+pub mod mfa_pending;
 mod password;
+mod reset_password;
 mod sign_in;
 mod sign_out;
+mod totp_enroll;
+mod verify_email;
 mod webauthn;
 mod webauthn_register;
 mod webauthn_sign_in;
 
-pub use browser::Portal;
+pub use browser::{PageError, Portal};
 pub use webauthn::relying_party;
 
 use crate::state::AppState;
@@ -88,6 +96,27 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{key}/portal/password",
             get(password::show).post(password::submit),
+        )
+        .route("/{key}/portal/mfa", get(mfa::show).post(mfa::submit))
+        .route(
+            "/{key}/portal/mfa/enroll",
+            get(totp_enroll::show).post(totp_enroll::submit),
+        )
+        .route(
+            "/{key}/portal/mfa/totp/add",
+            get(totp_enroll::show_add).post(totp_enroll::submit),
+        )
+        .route(
+            "/{key}/portal/reset-password",
+            get(reset_password::show).post(reset_password::submit),
+        )
+        .route(
+            "/{key}/portal/forgot-password",
+            get(forgot_password::show).post(forgot_password::submit),
+        )
+        .route(
+            "/{key}/portal/verify-email",
+            get(verify_email::show).post(verify_email::submit),
         )
         .route(
             "/{key}/portal/device",

@@ -6,7 +6,7 @@
 use super::browser::{PageError, Portal, PostedForm};
 use super::cookies;
 use super::html::{csrf_field, error_notice, escape, hidden};
-use super::sign_in::{start_session, SIGN_IN_LOG};
+use super::sign_in::{after_password, SIGN_IN_LOG};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -161,7 +161,7 @@ pub async fn submit(
         return Ok(resp);
     }
     tracing::info!(target: SIGN_IN_LOG, identity_store_id = %ticket.identity_store_id, user_id = %ticket.user_id, "password changed");
-    let mut resp = start_session(&state, &portal, &ticket.user_id, &next).await?;
+    let mut resp = after_password(&state, &portal, &ticket.user_id, &next).await?;
     portal
         .scope
         .clear(resp.headers_mut(), cookies::PASSWORD_CHANGE);

@@ -5,6 +5,7 @@
 use super::browser::{PageError, Portal, PostedForm};
 use super::cookies;
 use super::html::{csrf_field, error_notice, escape, hidden};
+use super::mfa_pending::{self, Owed};
 use super::password;
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -145,7 +146,7 @@ pub async fn submit(
         tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id = %user.user_id, ip = %portal.peer.0, "one-time password accepted; a new password is required");
         return Ok(password::begin_change(&state, &portal, &user, &next));
     }
-    start_session(&state, &portal, &user.user_id, &next).await
+    after_password(&state, &portal, &user.user_id, &next).await
 }
 
 /// Counts a failed password against the user name and the address, logging it and any lock.
@@ -168,8 +169,12 @@ async fn refuse(
     Ok(())
 }
 
-/// Opens a session for the user and sends the browser on to `next`.
-pub async fn start_session(
+/// The password is proved (and, if it was a one-time one, changed): what the instance's MFA
+/// settings ask next. `DISABLED`: the session opens. `ALWAYS_ON`, or `CONTEXT_AWARE` from a
+/// browser new to the user or a changed address: a user with a device of an allowed type owes
+/// its code; one without is let in, enrolled, sent a code by mail, or refused, as
+/// `no_mfa_signin_behavior` says.
+pub async fn after_password(
     state: &AppState,
     portal: &Portal,
     user_id: &str,
@@ -180,15 +185,80 @@ pub async fn start_session(
         .sso_configuration(&portal.instance.instance_id)
         .await?
         .unwrap_or_default();
+    let store_id = &portal.instance.identity_store_id;
+    let ip = portal.peer.0;
+    let remember = match config.mfa_mode.as_str() {
+        "ALWAYS_ON" => false,
+        "CONTEXT_AWARE" => {
+            if mfa_pending::browser_is_known(state, portal, user_id).await? {
+                tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, %ip, "second factor not asked: a browser the user proved one on, from the same address");
+                return open_session(state, portal, user_id, next, true).await;
+            }
+            true
+        }
+        _ => return open_session(state, portal, user_id, next, false).await,
+    };
+    let devices = super::mfa::usable_devices(state, store_id, user_id, &config).await?;
+    if !devices.is_empty() {
+        let to = format!("{}/mfa", portal.path);
+        return Ok(mfa_pending::begin(
+            state,
+            portal,
+            user_id,
+            next,
+            Owed::Device,
+            remember,
+            &to,
+        ));
+    }
+    match config.no_mfa_signin_behavior.as_str() {
+        "ALLOWED" => {
+            tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, %ip, "no MFA device: signed in without a second factor (ALLOWED)");
+            open_session(state, portal, user_id, next, false).await
+        }
+        "BLOCKED" => {
+            tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, %ip, "sign-in refused: MFA is required and the user has no device (BLOCKED)");
+            Ok(super::mfa::blocked(portal))
+        }
+        "EMAIL_OTP" => super::mfa::mail_code(state, portal, user_id, next, remember).await,
+        _ => {
+            let to = format!("{}/mfa/enroll", portal.path);
+            Ok(mfa_pending::begin(
+                state,
+                portal,
+                user_id,
+                next,
+                Owed::Enrolment,
+                remember,
+                &to,
+            ))
+        }
+    }
+}
+
+/// Opens a session for the user and sends the browser on to `next`.
+pub async fn open_session(
+    state: &AppState,
+    portal: &Portal,
+    user_id: &str,
+    next: &str,
+    mfa_present: bool,
+) -> Result<Response, PageError> {
+    let config = state
+        .store
+        .sso_configuration(&portal.instance.instance_id)
+        .await?
+        .unwrap_or_default();
     let max_age = config.max_authentication_age_secs();
     let now = iic_domain::clock::now_millis();
     let store_id = &portal.instance.identity_store_id;
-    let issued = session::issue(store_id, user_id, now, max_age, portal.origin.clone());
+    let mut issued = session::issue(store_id, user_id, now, max_age, portal.origin.clone());
+    issued.session.mfa_present = mfa_present;
     if state.store.create_session(&issued.session).await?.is_none() {
         // Disabled or deleted between the password check and now.
         return Ok(portal.to_sign_in(next));
     }
-    tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, session_id = %issued.session.session_id, ip = %portal.peer.0, "signed in");
+    tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, session_id = %issued.session.session_id, ip = %portal.peer.0, mfa_present, "signed in");
     let mut resp = portal.redirect(next);
     portal.scope.set(
         resp.headers_mut(),
@@ -234,7 +304,9 @@ fn password_step(
          <form method=\"post\" action=\"{action}\" id=\"sign-in\">{csrf}{next}{user}\
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>\
-         <button type=\"submit\">Sign in</button></form></div>",
+         <button type=\"submit\">Sign in</button></form>\
+         <p><a href=\"{portal}/forgot-password\" id=\"forgot-password-link\">Forgot your password?</a></p></div>",
+        portal = escape(&portal.path),
         error = error.map(error_notice).unwrap_or_default(),
         name = escape(user_name),
         again = escape(&format!("{}/login", portal.path)),

@@ -108,11 +108,7 @@ impl Kind {
 
 /// The kinds the instance's SSO configuration allows at sign-in, in the order offered.
 pub async fn allowed_kinds(state: &AppState, portal: &Portal) -> Result<Vec<Kind>, PageError> {
-    let config = state
-        .store
-        .sso_configuration(&portal.instance.instance_id)
-        .await?
-        .unwrap_or_default();
+    let config = super::mfa::sso_configuration(state, portal).await?;
     Ok(Kind::ALL
         .into_iter()
         .filter(|k| config.allowed_mfa_types.iter().any(|t| t == k.mfa_type()))

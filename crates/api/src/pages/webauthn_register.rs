@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use iic_domain::session::Session;
-use iic_store::{MfaDevice, StoreError, WebauthnCredential};
+use iic_store::{DeviceAdded, MfaDevice, StoreError, WebauthnCredential, MAX_DEVICES_PER_USER};
 use serde::Deserialize;
 
 /// Display names users give their devices here.
@@ -57,7 +57,7 @@ async fn registrant(
         });
     }
     match mfa_pending::open(state, portal, headers) {
-        Some(p) if p.enrol => Ok(Ok(Registrant::Enrolling(p))),
+        Some(p) if p.enrol() => Ok(Ok(Registrant::Enrolling(p))),
         Some(_) => Ok(Err(portal.redirect(&format!("{}/mfa", portal.path)))),
         None => Ok(Err(portal.to_sign_in(&format!("{}/devices", portal.path)))),
     }
@@ -186,9 +186,23 @@ pub async fn submit(
         sign_count: 0,
     };
     match state.store.add_webauthn_device(&device, &credential).await {
-        Ok(true) => {}
+        Ok(DeviceAdded::Added) => {}
         // The user was deleted meanwhile.
-        Ok(false) => return Ok(portal.to_sign_in(&portal.path)),
+        Ok(DeviceAdded::NoUser) => return Ok(portal.to_sign_in(&portal.path)),
+        Ok(DeviceAdded::Full) => {
+            let full = format!(
+                "You hold {MAX_DEVICES_PER_USER} MFA devices, the most allowed. Remove one before adding another."
+            );
+            return render(
+                &state,
+                &portal,
+                &who,
+                Some(kind),
+                Some(&full),
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
         // The same credential registered at the same moment by another request.
         Err(StoreError::Conflict { .. }) => {
             return render(

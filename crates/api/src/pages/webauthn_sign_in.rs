@@ -5,7 +5,7 @@
 
 use super::browser::{PageError, Portal, PostedForm};
 use super::html::{error_notice, escape};
-use super::mfa_pending::{self, Pending};
+use super::mfa_pending::{self, Owed, Pending};
 use super::sign_in::SIGN_IN_LOG;
 use super::webauthn::{self, Kind, Subject};
 use crate::state::AppState;
@@ -23,9 +23,10 @@ enum Ticket {
 
 fn ticket(state: &AppState, portal: &Portal, headers: &HeaderMap) -> Ticket {
     match mfa_pending::open(state, portal, headers) {
-        // A user without a device chooses one to enrol on the MFA page.
-        Some(p) if p.enrol => Ticket::Away(portal.redirect(&format!("{}/mfa", portal.path))),
-        Some(p) => Ticket::Owes(p),
+        Some(p) if p.owed == Owed::Device => Ticket::Owes(p),
+        // A user without a device (who enrols one, or was mailed a code) goes on from the
+        // MFA page.
+        Some(_) => Ticket::Away(portal.redirect(&format!("{}/mfa", portal.path))),
         None => Ticket::Away(portal.to_sign_in(&portal.path)),
     }
 }

@@ -120,7 +120,6 @@ pub async fn issue(
         identity_store_id: holder.identity_store_id,
         instance_id: holder.instance_id,
         session_id: holder.session_id,
-        mfa_present: false,
     };
     let now = iic_domain::clock::now_millis();
     match state

@@ -35,6 +35,7 @@ mod portal;
 mod sessions;
 mod sign_in;
 mod upgrade;
+mod user_mail;
 mod webauthn;
 
 use iic_store::SharedStore;

@@ -9,6 +9,8 @@ suite!(
     a_time_step_is_accepted_once,
     deleting_the_user_removes_its_devices_and_enrolments,
     device_management_round_trip,
+    a_user_holds_at_most_the_limit_of_devices,
+    a_browser_is_remembered_per_user_until_it_expires,
 );
 
 const DAY_MS: i64 = 86_400_000;
@@ -72,22 +74,29 @@ async fn an_enrolment_registers_one_device_once(store: SharedStore) {
     );
     let bob = user(&sid, "bob");
     store.create_user(&bob, 100).await.expect("bob");
-    assert!(
-        !store
+    assert_eq!(
+        store
             .complete_mfa_enrolment(&hash, &device(&sid, &bob, "d-bob", now), now)
             .await
             .expect("other user"),
+        DeviceAdded::NoUser,
         "a link spends only for the user it was issued to"
     );
     let d = device(&sid, &alice, "d-1", now);
-    assert!(store
-        .complete_mfa_enrolment(&hash, &d, now)
-        .await
-        .expect("complete"));
-    assert!(!store
-        .complete_mfa_enrolment(&hash, &device(&sid, &alice, "d-2", now), now)
-        .await
-        .expect("again"));
+    assert_eq!(
+        store
+            .complete_mfa_enrolment(&hash, &d, now)
+            .await
+            .expect("complete"),
+        DeviceAdded::Added
+    );
+    assert_eq!(
+        store
+            .complete_mfa_enrolment(&hash, &device(&sid, &alice, "d-2", now), now)
+            .await
+            .expect("again"),
+        DeviceAdded::NoUser
+    );
     assert_eq!(store.mfa_enrolment(&hash, now).await.expect("read"), None);
     assert_eq!(
         store
@@ -107,10 +116,13 @@ async fn an_enrolment_registers_one_device_once(store: SharedStore) {
         .create_mfa_enrolment(&enrolment(&sid, &alice), &late, now, now + 10)
         .await
         .expect("enrol");
-    assert!(!store
-        .complete_mfa_enrolment(&late, &device(&sid, &alice, "d-3", now), now + 10)
-        .await
-        .expect("expired"));
+    assert_eq!(
+        store
+            .complete_mfa_enrolment(&late, &device(&sid, &alice, "d-3", now), now + 10)
+            .await
+            .expect("expired"),
+        DeviceAdded::NoUser
+    );
     assert_eq!(
         store
             .sweep_mfa_enrolments(now + 10, 100)
@@ -131,10 +143,13 @@ async fn devices_are_listed_renamed_and_deleted_per_user(store: SharedStore) {
             .await
             .expect("enrol");
         let d = device(&sid, u, &format!("d-{i}"), 10 + i as i64);
-        assert!(store
-            .complete_mfa_enrolment(&hash, &d, 20)
-            .await
-            .expect("complete"));
+        assert_eq!(
+            store
+                .complete_mfa_enrolment(&hash, &d, 20)
+                .await
+                .expect("complete"),
+            DeviceAdded::Added
+        );
     }
     let ids = |v: Vec<MfaDevice>| v.into_iter().map(|d| d.device_id).collect::<Vec<_>>();
     assert_eq!(
@@ -260,4 +275,116 @@ async fn device_management_round_trip(store: SharedStore) {
         .put_mfa_device_management("d-0000000000", "ALL_ACTIONS", 10)
         .await
         .expect("unknown store"));
+}
+
+async fn a_user_holds_at_most_the_limit_of_devices(store: SharedStore) {
+    let (sid, alice) = stored_user(&store, "alice").await;
+    for i in 0..MAX_DEVICES_PER_USER {
+        assert_eq!(
+            store
+                .add_mfa_device(&device(&sid, &alice, &format!("d-{i}"), 10))
+                .await
+                .expect("add"),
+            DeviceAdded::Added
+        );
+    }
+    assert_eq!(
+        store
+            .add_mfa_device(&device(&sid, &alice, "d-over", 10))
+            .await
+            .expect("over"),
+        DeviceAdded::Full
+    );
+    let hash = [3u8; 32];
+    store
+        .create_mfa_enrolment(&enrolment(&sid, &alice), &hash, 10, 10 + DAY_MS)
+        .await
+        .expect("enrol");
+    assert_eq!(
+        store
+            .complete_mfa_enrolment(&hash, &device(&sid, &alice, "d-link", 20), 20)
+            .await
+            .expect("full"),
+        DeviceAdded::Full
+    );
+    assert!(
+        store
+            .mfa_enrolment(&hash, 20)
+            .await
+            .expect("read")
+            .is_some(),
+        "a refused link is not spent"
+    );
+    let mut ghost = alice.clone();
+    ghost.user_id = "no-such-user".into();
+    assert_eq!(
+        store
+            .add_mfa_device(&device(&sid, &ghost, "d-ghost", 10))
+            .await
+            .expect("ghost"),
+        DeviceAdded::NoUser
+    );
+}
+
+async fn a_browser_is_remembered_per_user_until_it_expires(store: SharedStore) {
+    let (sid, alice) = stored_user(&store, "alice").await;
+    let bob = user(&sid, "bob");
+    store.create_user(&bob, 100).await.expect("bob");
+    let browser = [9u8; 32];
+    let known = |u: &User, now| {
+        let (store, sid, uid) = (store.clone(), sid.clone(), u.user_id.clone());
+        async move {
+            store
+                .remembered_browser_address(&browser, &sid, &uid, now)
+                .await
+                .expect("read")
+        }
+    };
+    assert_eq!(known(&alice, 10).await, None);
+    store
+        .remember_browser(&browser, &sid, &alice.user_id, "192.0.2.1", 10, 1_000)
+        .await
+        .expect("remember");
+    assert_eq!(known(&alice, 20).await.as_deref(), Some("192.0.2.1"));
+    assert_eq!(known(&bob, 20).await, None, "known to alice only");
+    store
+        .remember_browser(&browser, &sid, &alice.user_id, "192.0.2.7", 30, 2_000)
+        .await
+        .expect("again");
+    assert_eq!(known(&alice, 1_500).await.as_deref(), Some("192.0.2.7"));
+    assert_eq!(known(&alice, 2_000).await, None, "expired");
+    store
+        .remember_browser(&browser, &sid, &bob.user_id, "192.0.2.1", 30, 5_000)
+        .await
+        .expect("bob");
+    assert_eq!(
+        store
+            .sweep_remembered_browsers(2_000, 100)
+            .await
+            .expect("sweep"),
+        1
+    );
+    assert_eq!(
+        store
+            .forget_browsers(&sid, &bob.user_id)
+            .await
+            .expect("forget"),
+        1
+    );
+    assert_eq!(known(&bob, 40).await, None);
+
+    // Removing a device forgets the browsers remembered for its user.
+    store
+        .remember_browser(&browser, &sid, &alice.user_id, "192.0.2.1", 50, 5_000)
+        .await
+        .expect("again");
+    store
+        .add_mfa_device(&device(&sid, &alice, "d-1", 50))
+        .await
+        .expect("add");
+    assert!(store
+        .delete_mfa_device(&sid, &alice.user_id, "d-1")
+        .await
+        .expect("delete"));
+    assert_eq!(known(&alice, 60).await, None);
 }

@@ -109,7 +109,12 @@ impl World {
     }
 
     async fn session(&self, store: &SharedStore) -> String {
-        let issued = issue(&self.store_id, &self.user_id, NOW, 3_600, Origin::default());
+        self.session_with(store, false).await
+    }
+
+    async fn session_with(&self, store: &SharedStore, mfa_present: bool) -> String {
+        let mut issued = issue(&self.store_id, &self.user_id, NOW, 3_600, Origin::default());
+        issued.session.mfa_present = mfa_present;
         store
             .create_session(&issued.session)
             .await
@@ -130,7 +135,6 @@ impl World {
             identity_store_id: self.store_id.clone(),
             instance_id: self.instance_id.clone(),
             session_id: session.to_string(),
-            mfa_present: false,
         }
     }
 }
@@ -310,6 +314,19 @@ async fn credentials_carry_provenance_and_end_with_their_session(store: SharedSt
         store.get_credential(&ask.access_key).await.expect("get"),
         None
     );
+    // A credential is MFA-present exactly when the session it came from is.
+    let session = w.session_with(&store, true).await;
+    let ask = w.ask(&session, 1, 0);
+    store
+        .issue_temporary_credential(&ask, NOW + 50)
+        .await
+        .expect("issue");
+    let t = store
+        .get_temporary_credential(&ask.access_key)
+        .await
+        .expect("get")
+        .expect("temporary");
+    assert!(t.provenance.mfa_present);
 }
 
 async fn credentials_need_an_assignment_a_provisioned_set_and_its_name(store: SharedStore) {

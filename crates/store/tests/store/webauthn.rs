@@ -44,7 +44,10 @@ fn device(sid: &str, u: &User, id: &str, mfa_type: &str) -> (MfaDevice, Webauthn
 async fn a_webauthn_device_keeps_its_credential(store: SharedStore) {
     let (sid, alice) = stored_user(&store, "alice").await;
     let (d, c) = device(&sid, &alice, "w-1", "WEBAUTHN_SECURITY_KEY");
-    assert!(store.add_webauthn_device(&d, &c).await.expect("add"));
+    assert_eq!(
+        store.add_webauthn_device(&d, &c).await.expect("add"),
+        DeviceAdded::Added
+    );
     assert_eq!(
         store
             .list_mfa_devices(&sid, &alice.user_id)
@@ -82,17 +85,45 @@ async fn a_webauthn_device_keeps_its_credential(store: SharedStore) {
         matches!(again, Err(StoreError::Conflict { .. })),
         "{again:?}"
     );
+    assert!(
+        store
+            .list_mfa_devices(&sid, &bob.user_id)
+            .await
+            .expect("list")
+            .is_empty(),
+        "the refused device is not half written"
+    );
     // No such user: nothing written.
     d2.user_id = "no-such-user".into();
     let (_, c3) = device(&sid, &bob, "w-3", "WEBAUTHN");
-    assert!(!store.add_webauthn_device(&d2, &c3).await.expect("ghost"));
+    assert_eq!(
+        store.add_webauthn_device(&d2, &c3).await.expect("ghost"),
+        DeviceAdded::NoUser
+    );
 
-    // TOTP devices hold no credential and are not listed as one.
     assert!(store
         .webauthn_credentials(&sid, &bob.user_id)
         .await
         .expect("none")
         .is_empty());
+
+    // At most MAX_DEVICES_PER_USER devices, whatever their kind.
+    for i in 2..=MAX_DEVICES_PER_USER {
+        let (d, c) = device(&sid, &alice, &format!("w-a{i}"), "WEBAUTHN");
+        assert_eq!(
+            store.add_webauthn_device(&d, &c).await.expect("add"),
+            DeviceAdded::Added
+        );
+    }
+    let (d, c) = device(&sid, &alice, "w-a9", "WEBAUTHN");
+    assert_eq!(
+        store.add_webauthn_device(&d, &c).await.expect("full"),
+        DeviceAdded::Full
+    );
+    assert!(!store
+        .webauthn_credential_taken(&c.credential_id)
+        .await
+        .expect("not written"));
 }
 
 async fn the_counter_moves_forward_only(store: SharedStore) {
