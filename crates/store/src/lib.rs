@@ -54,7 +54,7 @@ pub use oidc::{
 };
 pub use outbox::{MailState, NewMail, QueuedMail};
 pub use schema::VERSION as SCHEMA_VERSION;
-pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, PasswordSet};
+pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, NewLink, PasswordSet};
 
 use db::{Backend, Db, Dialect, Statements};
 use instance_cache::InstanceCache;
