@@ -1,6 +1,5 @@
 """Mail: the SMTP settings and the relay, against a local SMTP sink (aiosmtpd)."""
 
-import email
 import os
 import subprocess
 import time
@@ -9,33 +8,14 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from iic_harness import free_port, iic_binary, new_server
-
-
-class Sink:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
+from mail_sink import Sink, smtp_env, start_sink, wait_for_log
 
 
 @pytest.fixture
 def sink():
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller, handler = start_sink(free_port())
     yield controller, handler
     controller.stop()
-
-
-def smtp_env(port):
-    return {
-        "IIC_SMTP_HOST": "127.0.0.1",
-        "IIC_SMTP_PORT": str(port),
-        "IIC_SMTP_FROM": "iic@example.test",
-        "IIC_SMTP_TLS": "none",
-    }
 
 
 def run_iic(env, *args):
@@ -43,17 +23,6 @@ def run_iic(env, *args):
     full.update(env)
     return subprocess.run([iic_binary(), *args], env=full, capture_output=True, text=True,
                           timeout=60)
-
-
-def wait_for_log(server, text, timeout=10):
-    """The server's log once it holds `text` (the log is written in batches)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        log = server.log(tail=None)
-        if text in log:
-            return log
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} not in the log:\n{server.log()}")
 
 
 def test_without_a_relay_the_log_says_mail_is_not_sent():

@@ -1,10 +1,12 @@
 """MFA at sign-in, driven as a browser would (plain HTTP, cookies, forms as served) with TOTP
-codes computed by pyotp, and the official SDKs for the settings and the devices: enrolment
+codes computed by pyotp, e-mail codes read from a local SMTP sink, and the official SDKs for the
+settings and the devices: enrolment
 through RegisterMfaDeviceForUser's link (once), every mfa_mode x no_mfa_signin_behavior
 combination, codes accepted once, wrong and stale codes refused and locked like passwords,
 context-aware prompts per browser and address, self-service enrolment under the device
 management setting."""
 
+import re
 import time
 import urllib.parse
 
@@ -15,11 +17,12 @@ from huaweicloudsdkidentitycenter.v1 import (
     PutMfaDeviceManagementForIdentityStoreRequest, SSOConfigurationDto,
     UpdateSsoConfigurationReqBody, UpdateSsoConfigurationRequest)
 from huaweicloudsdkidentitycenterstore.v1 import (
-    BatchListMfaDevicesForUserReqBody, BatchListMfaDevicesForUserRequest,
-    DeleteMfaDeviceForUserRequest, RegisterMfaDeviceForUserRequest, RetrieveMfaDevicesForUserDto,
+    BatchListMfaDevicesForUserReqBody, BatchListMfaDevicesForUserRequest, CreateUserReqBody,
+    CreateUserRequest, DeleteMfaDeviceForUserRequest, EmailDto, NameDto, RegisterMfaDeviceForUserRequest, RetrieveMfaDevicesForUserDto,
     UpdateMfaDeviceForUserReqBody, UpdateMfaDeviceForUserRequest)
 
-from iic_harness import new_server
+from iic_harness import free_port, new_server
+from mail_sink import body_of, smtp_env, start_sink
 from portal_forms import Browser
 from portal_world import create_otp_user
 from sdk_clients import identity_center, identity_store, started_store_id
@@ -27,28 +30,32 @@ from test_sign_in import wait_for_log
 
 PASSWORD = "Correct-Horse-9-Battery"
 MODES = ["DISABLED", "ALWAYS_ON", "CONTEXT_AWARE"]
-BEHAVIORS = ["ALLOWED_WITH_ENROLLMENT", "ALLOWED", "BLOCKED"]
+BEHAVIORS = ["ALLOWED_WITH_ENROLLMENT", "ALLOWED", "EMAIL_OTP", "BLOCKED"]
 
 
 @pytest.fixture(scope="module")
 def env():
-    server = new_server({"IIC_SIGN_IN_MAX_FAILURES_PER_ADDRESS": "100000"})
+    controller, sink = start_sink(free_port())
+    server = new_server(dict(smtp_env(controller.port),
+                             IIC_SIGN_IN_MAX_FAILURES_PER_ADDRESS="100000"))
     sid = started_store_id(server)
     ic = identity_center(server)
     instance_id = ic.list_instances(ListInstancesRequest()).instances[0].instance_id
-    world = dict(server=server, sid=sid, ic=ic, store=identity_store(server),
+    world = dict(server=server, sid=sid, ic=ic, store=identity_store(server), sink=sink,
                  instance_id=instance_id, portal=f"{server.url}/{sid}/portal", n=0)
     yield world
     server.close()
+    controller.stop()
 
 
-def configure(w, mode, behavior="ALLOWED_WITH_ENROLLMENT", types=("TOTP",)):
+def configure(w, mode, behavior="ALLOWED_WITH_ENROLLMENT", types=("TOTP",),
+              no_password="BLOCKED"):
     w["ic"].update_sso_configuration(UpdateSsoConfigurationRequest(
         instance_id=w["instance_id"], body=UpdateSsoConfigurationReqBody(
             configuration_type="APP_AUTHENTICATION_CONFIGURATION",
             sso_configuration=SSOConfigurationDto(
                 mfa_mode=mode, no_mfa_signin_behavior=behavior,
-                no_password_signin_behavior="BLOCKED", allowed_mfa_types=list(types)))))
+                no_password_signin_behavior=no_password, allowed_mfa_types=list(types)))))
 
 
 def user(w, with_device=False):
@@ -109,6 +116,23 @@ def devices(w, uid):
         identity_store_id=w["sid"], body=BatchListMfaDevicesForUserReqBody(user_list=[
             RetrieveMfaDevicesForUserDto(identity_store_id=w["sid"], user_id=uid)])))
     return r.user_mfa_devices_entry_list[0].mfa_devices
+
+
+def sign_in_code_mails(w, name):
+    return [m for m in w["sink"].to(f"{name}@example.com") if "sign-in code" in m["Subject"]]
+
+
+def mailed_code(w, name, count=1):
+    """The six-digit code of the `count`th sign-in code mail sent to the user."""
+    deadline = time.time() + 20
+    while len(sign_in_code_mails(w, name)) < count and time.time() < deadline:
+        time.sleep(0.1)
+    mails = sign_in_code_mails(w, name)
+    assert len(mails) >= count, [m["Subject"] for m in w["sink"].to(f"{name}@example.com")]
+    mail = mails[count - 1]
+    found = re.findall(r"^(\d{6})\s*$", body_of(mail), re.M)
+    assert found, body_of(mail)
+    return found[0]
 
 
 def fresh_code(totp):
@@ -203,6 +227,15 @@ def test_every_mode_and_behavior(env, mode, behavior):
     elif behavior == "BLOCKED":
         assert page.status == 403 and page.text("mfa-blocked"), page.body[:1500]
         assert b.cookie("iic_session") is None
+    elif behavior == "EMAIL_OTP":
+        assert asks_code(page) and "e-mail" in page.body, page.body[:1500]
+        code = mailed_code(w, without_name)
+        wrong = "000000" if code != "000000" else "111111"
+        page = b.submit(page, "mfa", otp=wrong)
+        assert page.status == 401 and b.cookie("iic_session") is None, page.body[:1500]
+        page = b.submit(page, "mfa", otp=code)
+        assert is_home(page), page.body[:1500]
+        assert devices(w, without_uid) == [], "an e-mail code enrols nothing"
     else:
         assert asks_enrolment(page), page.body[:1500]
         new = totp_of(page)
@@ -313,3 +346,50 @@ def test_users_enrol_their_own_app_in_the_portal_when_device_management_allows(e
     assert [d.display_name for d in devices(w, uid)] == ["Tablet"]
     anonymous = Browser().get(f"{w['portal']}/mfa/totp/add")
     assert any(f["id"] == "sign-in" for f in anonymous.forms), "signed-out browsers sign in first"
+
+
+def test_a_user_without_a_password_signs_in_with_a_mailed_code_when_allowed(env):
+    w = env
+    w["n"] += 1
+    name = f"mfa-{w['n']}"
+    w["store"].create_user(CreateUserRequest(identity_store_id=w["sid"], body=CreateUserReqBody(
+        user_name=name, display_name=name, password_mode="EMAIL",
+        name=NameDto(family_name="Doe", given_name=name),
+        emails=[EmailDto(value=f"{name}@example.com", type="work", primary=True)])))
+    configure(w, "DISABLED", no_password="BLOCKED")
+    b = Browser()
+    page = b.submit(b.get(w["portal"]), "sign-in", username=name)
+    assert not any(f["id"] == "email-code-sign-in" for f in page.forms), \
+        "BLOCKED: no code in place of a password"
+
+    configure(w, "DISABLED", no_password="EMAIL_OTP")
+    page = b.submit(b.get(w["portal"]), "sign-in", username=name)
+    page = b.submit(page, "email-code-sign-in")
+    assert asks_code(page), page.body[:1500]
+    code = mailed_code(w, name)
+    wrong = "000000" if code != "000000" else "111111"
+    page = b.submit(page, "mfa", otp=wrong)
+    assert page.status == 401 and b.cookie("iic_session") is None, page.body[:1500]
+    page = b.submit(page, "mfa", otp=code)
+    assert is_home(page), page.body[:1500]
+    assert b.cookie("iic_mfa") is None, "the ticket is spent"
+
+    # Any other name gets the same page and no mail; nor does a user who has a password.
+    _, with_password, _ = user(w)
+    configure(w, "DISABLED", no_password="EMAIL_OTP")
+    for other in ("no-such-user", with_password):
+        o = Browser()
+        page = o.submit(o.submit(o.get(w["portal"]), "sign-in", username=other),
+                        "email-code-sign-in")
+        assert asks_code(page), page.body[:1500]
+        page = o.submit(page, "mfa", otp=code)
+        assert page.status == 401, "no code matches it"
+    time.sleep(1)
+    assert sign_in_code_mails(w, with_password) == []
+
+    # Then the MFA settings apply: with MFA always on, the code stands for the password only.
+    configure(w, "ALWAYS_ON", "ALLOWED_WITH_ENROLLMENT", no_password="EMAIL_OTP")
+    b = Browser()
+    page = b.submit(b.submit(b.get(w["portal"]), "sign-in", username=name), "email-code-sign-in")
+    page = b.submit(page, "mfa", otp=mailed_code(w, name, count=2))
+    assert asks_enrolment(page), page.body[:1500]

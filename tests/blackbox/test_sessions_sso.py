@@ -10,7 +10,8 @@ from huaweicloudsdkidentitycenterstore.v1 import (
     BatchDeleteSessionsReqBody, BatchDeleteSessionsRequest, CreateUserReqBody, CreateUserRequest,
     EmailDto, ListSessionsRequest, NameDto)
 
-from iic_harness import expect_error, new_server
+from iic_harness import expect_error, free_port, new_server
+from mail_sink import smtp_env
 from sdk_clients import identity_center, identity_store, started_store_id
 
 AGE = "sso_configuration.session_configuration.max_authentication_age"
@@ -68,7 +69,8 @@ def test_an_instance_that_never_set_one_reads_the_defaults():
 
 
 def test_each_part_is_updated_and_read_back_in_full_and_survives_a_restart():
-    server = new_server()
+    # EMAIL_OTP needs a relay configured (nothing has to listen: no mail is sent here).
+    server = new_server(smtp_env(free_port()))
     try:
         started_store_id(server)
         ic = identity_center(server)

@@ -7,7 +7,7 @@
 use crate::state::AppState;
 use iic_domain::directory::user::User;
 use iic_domain::mailed_secret;
-use iic_store::{LinkPurpose, NewMail, StoreResult};
+use iic_store::{LinkPurpose, NewLink, NewMail, StoreResult};
 
 /// The tracing target of the mails queued for users (never with their secrets).
 pub const MAIL_LOG: &str = "iic::mail";
@@ -166,41 +166,53 @@ pub fn code_mail(user: &User, portal: &str, code: &str, ttl_minutes: i64, to: &s
     }
 }
 
+/// A new password link for the user and the mail carrying it, ready to issue; what became of
+/// the mail instead when the user has no address or no relay is configured (logged).
+pub fn password_link(state: &AppState, user: &User, why: PasswordLink) -> Result<NewLink, Sent> {
+    let to = primary_email(user).ok_or(Sent::NoAddress)?;
+    if !state.limits.mail_relay {
+        warn_no_relay("password link", &user.identity_store_id, &user.user_id);
+        return Err(Sent::NoRelay);
+    }
+    let portal = portal_of(state, &user.identity_store_id);
+    let token = mailed_secret::link_token();
+    let link = format!("{portal}/reset-password?token={token}");
+    Ok(NewLink {
+        purpose: LinkPurpose::PasswordReset,
+        token_sha256: mailed_secret::link_token_hash(&token).to_vec(),
+        expires_at: iic_domain::clock::now_millis() + why.ttl_ms(),
+        mail: password_mail(why, user, &portal, &link, to),
+    })
+}
+
+/// Logs a link issued (never its token).
+pub fn log_issued(user: &User, link: &NewLink) {
+    tracing::info!(target: MAIL_LOG, identity_store_id = %user.identity_store_id, user_id = %user.user_id, message_id = %link.mail.message_id, purpose = ?link.purpose, "link mailed");
+}
+
+async fn issue(state: &AppState, user: &User, link: NewLink) -> StoreResult<Sent> {
+    let now = iic_domain::clock::now_millis();
+    let issued = state
+        .store
+        .issue_mailed_link(&user.identity_store_id, &user.user_id, &link, now)
+        .await?;
+    if !issued {
+        return Ok(Sent::NoUser);
+    }
+    log_issued(user, &link);
+    Ok(Sent::Queued)
+}
+
 /// Issues a password link for the user (replacing any earlier one) and queues its mail.
 pub async fn send_password_link(
     state: &AppState,
     user: &User,
     why: PasswordLink,
 ) -> StoreResult<Sent> {
-    let Some(to) = primary_email(user) else {
-        return Ok(Sent::NoAddress);
-    };
-    if !state.limits.mail_relay {
-        warn_no_relay("password link", &user.identity_store_id, &user.user_id);
-        return Ok(Sent::NoRelay);
+    match password_link(state, user, why) {
+        Ok(link) => issue(state, user, link).await,
+        Err(sent) => Ok(sent),
     }
-    let portal = portal_of(state, &user.identity_store_id);
-    let token = mailed_secret::link_token();
-    let link = format!("{portal}/reset-password?token={token}");
-    let mail = password_mail(why, user, &portal, &link, to);
-    let now = iic_domain::clock::now_millis();
-    let issued = state
-        .store
-        .issue_mailed_link(
-            &user.identity_store_id,
-            &user.user_id,
-            LinkPurpose::PasswordReset,
-            &mailed_secret::link_token_hash(&token),
-            now + why.ttl_ms(),
-            &mail,
-            now,
-        )
-        .await?;
-    if !issued {
-        return Ok(Sent::NoUser);
-    }
-    tracing::info!(target: MAIL_LOG, identity_store_id = %user.identity_store_id, user_id = %user.user_id, message_id = %mail.message_id, reason = ?why, "password link mailed");
-    Ok(Sent::Queued)
 }
 
 /// Issues a verification link for the user's primary address (replacing any earlier one) and
@@ -216,23 +228,11 @@ pub async fn send_verification_link(state: &AppState, user: &User) -> StoreResul
     let portal = portal_of(state, &user.identity_store_id);
     let token = mailed_secret::link_token();
     let link = format!("{portal}/verify-email?token={token}");
-    let mail = verification_mail(user, &portal, &link, to);
-    let now = iic_domain::clock::now_millis();
-    let issued = state
-        .store
-        .issue_mailed_link(
-            &user.identity_store_id,
-            &user.user_id,
-            LinkPurpose::VerifyEmail,
-            &mailed_secret::link_token_hash(&token),
-            now + VERIFY_TTL_MS,
-            &mail,
-            now,
-        )
-        .await?;
-    if !issued {
-        return Ok(Sent::NoUser);
-    }
-    tracing::info!(target: MAIL_LOG, identity_store_id = %user.identity_store_id, user_id = %user.user_id, message_id = %mail.message_id, "verification link mailed");
-    Ok(Sent::Queued)
+    let link = NewLink {
+        purpose: LinkPurpose::VerifyEmail,
+        token_sha256: mailed_secret::link_token_hash(&token).to_vec(),
+        expires_at: iic_domain::clock::now_millis() + VERIFY_TTL_MS,
+        mail: verification_mail(user, &portal, &link, to),
+    };
+    issue(state, user, link).await
 }

@@ -322,6 +322,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_update_names_the_field_that_asks_for_email_codes() {
+        let update = |json: &str| -> SsoConfigurationUpdate {
+            serde_json::from_str(json).unwrap_or_default()
+        };
+        assert_eq!(
+            update(r#"{"mfa_mode":"ALWAYS_ON"}"#).email_otp_field(),
+            None
+        );
+        assert_eq!(
+            update(
+                r#"{"no_mfa_signin_behavior":"BLOCKED","no_password_signin_behavior":"EMAIL_OTP"}"#
+            )
+            .email_otp_field(),
+            Some("sso_configuration.no_password_signin_behavior")
+        );
+        assert_eq!(
+            update(r#"{"no_mfa_signin_behavior":"EMAIL_OTP"}"#).email_otp_field(),
+            Some("sso_configuration.no_mfa_signin_behavior")
+        );
+    }
+
+    #[test]
     fn durations_of_the_catalogued_form() {
         assert_eq!(parse_duration("PT8H"), Some(8 * HOUR));
         assert_eq!(parse_duration("PT15M"), Some(15 * MINUTE));

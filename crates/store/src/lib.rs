@@ -55,7 +55,7 @@ pub use oidc::{
 };
 pub use outbox::{MailState, NewMail, QueuedMail};
 pub use schema::VERSION as SCHEMA_VERSION;
-pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, PasswordSet};
+pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, NewLink, PasswordSet};
 pub use webauthn::{WebauthnCeremony, WebauthnCredential};
 
 use db::{Backend, Db, Dialect, Statements};

@@ -29,6 +29,16 @@ impl LinkPurpose {
     }
 }
 
+/// A link to issue: what it allows, the SHA-256 of its token, until when, and the mail that
+/// carries it (its recipient is the address the link is for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLink {
+    pub purpose: LinkPurpose,
+    pub token_sha256: Vec<u8>,
+    pub expires_at: i64,
+    pub mail: NewMail,
+}
+
 /// A live link: whom it was issued to, and the address it was sent to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailedLink {
@@ -148,6 +158,36 @@ impl FromRow for Profile {
     }
 }
 
+/// Records `link` for the user and queues its mail, within the caller's transaction; false
+/// (nothing written) when the store holds no such user.
+pub(crate) async fn issue_link(
+    db: &mut Db<'_>,
+    identity_store_id: &str,
+    user_id: &str,
+    link: &NewLink,
+    now: i64,
+) -> StoreResult<bool> {
+    let n = db
+        .execute(
+            &ISSUE_LINK,
+            &[
+                &link.token_sha256,
+                &link.purpose.as_str(),
+                &identity_store_id,
+                &user_id,
+                &link.mail.recipient,
+                &now,
+                &link.expires_at,
+            ],
+        )
+        .await?;
+    if n == 0 {
+        return Ok(false);
+    }
+    queue_mail(db, &link.mail, now).await?;
+    Ok(true)
+}
+
 async fn spend_link(
     db: &mut Db<'_>,
     token_sha256: &[u8],
@@ -159,46 +199,22 @@ async fn spend_link(
 }
 
 impl Store {
-    /// Records a link for the user by the SHA-256 of its token, replacing the user's earlier
-    /// link of the same purpose, and queues its mail, together; false (nothing written) when
-    /// the store holds no such user.
-    #[allow(clippy::too_many_arguments)]
+    /// Records a link for the user, replacing the user's earlier link of the same purpose, and
+    /// queues its mail, together; false (nothing written) when the store holds no such user.
     pub async fn issue_mailed_link(
         &self,
         identity_store_id: &str,
         user_id: &str,
-        purpose: LinkPurpose,
-        token_sha256: &[u8],
-        expires_at: i64,
-        mail: &NewMail,
+        link: &NewLink,
         now: i64,
     ) -> StoreResult<bool> {
-        let (store, user, hash, mail) = (
+        let (store, user, link) = (
             identity_store_id.to_string(),
             user_id.to_string(),
-            token_sha256.to_vec(),
-            mail.clone(),
+            link.clone(),
         );
         self.write("issue_mailed_link", async move |db| {
-            let n = db
-                .execute(
-                    &ISSUE_LINK,
-                    &[
-                        &hash,
-                        &purpose.as_str(),
-                        &store,
-                        &user,
-                        &mail.recipient,
-                        &now,
-                        &expires_at,
-                    ],
-                )
-                .await?;
-            if n == 0 {
-                return Ok(false);
-            }
-            queue_mail(db, &mail, now).await?;
-            Ok(true)
+            issue_link(db, &store, &user, &link, now).await
         })
         .await
     }

@@ -139,12 +139,22 @@ pub async fn create(
         updated_at: now,
         updated_by: actor(&caller),
     };
+    // The password link is issued with the user, in one transaction.
+    let link = if user.password_reset_email_owed {
+        user_mail::password_link(&state, &user, PasswordLink::NewUser).ok()
+    } else {
+        None
+    };
     match state
         .store
-        .create_user(&user, state.limits.users_quota)
+        .create_user_with_link(&user, state.limits.users_quota, link.as_ref())
         .await?
     {
-        CreateOutcome::Created => {}
+        CreateOutcome::Created => {
+            if let Some(link) = &link {
+                user_mail::log_issued(&user, link);
+            }
+        }
         CreateOutcome::NameTaken => return Err(name_taken(&user.profile.user_name)),
         CreateOutcome::QuotaExceeded => {
             return Err(ApiError::conflict(
@@ -159,9 +169,6 @@ pub async fn create(
         CreateOutcome::NoSuchStore => {
             return Err(ApiError::not_found(format!("identity store {store_id}")).into())
         }
-    }
-    if user.password_reset_email_owed {
-        user_mail::send_password_link(&state, &user, PasswordLink::NewUser).await?;
     }
     let mut out = json!({ "identity_store_id": user.identity_store_id, "user_id": user.user_id });
     if let Some(p) = password {

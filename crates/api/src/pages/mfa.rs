@@ -6,7 +6,7 @@
 use super::browser::{PageError, Portal, PostedForm};
 use super::html::{csrf_field, error_notice, escape};
 use super::mfa_pending::{self, Owed, Pending};
-use super::sign_in::SIGN_IN_LOG;
+use super::sign_in::{after_password, SIGN_IN_LOG};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -136,7 +136,7 @@ pub async fn submit(
         .collect();
     let verdict = match pending.owed {
         Owed::Device => check_totp(&state, &portal, &pending, &code, now).await?,
-        Owed::Email => {
+        Owed::Email | Owed::CodeForPassword => {
             match super::email_otp::verify_code(&state, store_id, user_id, &code).await? {
                 true => Verdict::Accepted,
                 false => Verdict::Wrong,
@@ -145,6 +145,12 @@ pub async fn submit(
         Owed::Enrolment => Verdict::Wrong,
     };
     match verdict {
+        Verdict::Accepted if pending.owed == Owed::CodeForPassword => {
+            state.store.clear_sign_in_failures(&key).await?;
+            tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, %ip, "mailed code accepted in place of a password");
+            let next = after_password(&state, &portal, user_id, &pending.next).await?;
+            Ok(mfa_pending::replace(&portal, next))
+        }
         Verdict::Accepted => {
             state.store.clear_sign_in_failures(&key).await?;
             tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, %ip, "second factor proved");
@@ -251,9 +257,11 @@ async fn code_form(
     let has_webauthn = devices.iter().any(|d| d.mfa_type != TOTP);
     let prompt = match pending.owed {
         Owed::Email => "Enter the 6-digit code we sent to your e-mail address.",
+        Owed::CodeForPassword => "If this account signs in with a code, we sent one to its e-mail address. Enter the 6 digits.",
         _ => "Enter the 6-digit code from your authenticator app.",
     };
-    let form = if has_totp || pending.owed == Owed::Email {
+    let by_mail = matches!(pending.owed, Owed::Email | Owed::CodeForPassword);
+    let form = if has_totp || by_mail {
         format!(
             "<p class=\"muted\">{prompt}</p>\
              <form method=\"post\" action=\"{action}\" id=\"mfa\">{csrf}\

@@ -1,4 +1,5 @@
-//! A sign-in that proved the password and still owes a second factor. Between the two the
+//! A sign-in that proved the password and still owes a second factor (or, for a user without a
+//! password, owes the mailed code that stands for it). Between the two the
 //! browser holds a short-lived sealed ticket naming the user, not a session: nothing opens until
 //! the factor is proved (or, for a user without one who must enrol, a device is enrolled).
 //! Completing it opens the session with MFA present and, under `CONTEXT_AWARE`, remembers the
@@ -29,6 +30,9 @@ pub enum Owed {
     Email,
     /// They have no device and must enrol one (`ALLOWED_WITH_ENROLLMENT`).
     Enrolment,
+    /// A user without a password signs in with a mailed code in its place
+    /// (`no_password_signin_behavior` `EMAIL_OTP`); the MFA settings apply after it.
+    CodeForPassword,
 }
 
 /// The ticket, as sealed into the cookie.
@@ -80,6 +84,21 @@ pub fn begin(
         &sealed,
         Some(TICKET_SECS),
     );
+    resp
+}
+
+/// `resp` (what follows a first factor) replacing this browser's ticket: when `resp` does not
+/// set a new ticket, the old one is cleared.
+pub fn replace(portal: &Portal, mut resp: Response) -> Response {
+    let sets_ticket = resp
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with(&format!("{}=", cookies::MFA_PENDING)));
+    if !sets_ticket {
+        portal.scope.clear(resp.headers_mut(), cookies::MFA_PENDING);
+    }
     resp
 }
 

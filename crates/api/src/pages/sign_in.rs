@@ -6,7 +6,7 @@ use super::browser::{PageError, Portal, PostedForm};
 use super::cookies;
 use super::html::{csrf_field, error_notice, escape, hidden};
 use super::mfa_pending::{self, Owed};
-use super::password;
+use super::{forgot_password, password};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -70,9 +70,14 @@ pub async fn submit(
             StatusCode::OK,
         ));
     };
+    let offer = offers_code_for_password(&state, &portal).await?;
+    if offer && form.get("method") == Some("email_code") {
+        return code_for_password(&state, &portal, user_name, &next).await;
+    }
     let Some(password) = form.get("password") else {
         return Ok(password_step(
             &state,
+            offer,
             &portal,
             &next,
             user_name,
@@ -94,6 +99,7 @@ pub async fn submit(
         );
         return Ok(password_step(
             &state,
+            offer,
             &portal,
             &next,
             user_name,
@@ -133,6 +139,7 @@ pub async fn submit(
             refuse(&state, &portal, &keys, user_name, now).await?;
             return Ok(password_step(
                 &state,
+                offer,
                 &portal,
                 &next,
                 user_name,
@@ -147,6 +154,79 @@ pub async fn submit(
         return Ok(password::begin_change(&state, &portal, &user, &next));
     }
     after_password(&state, &portal, &user.user_id, &next).await
+}
+
+/// Whether the password step offers a mailed code to users who have no password
+/// (`no_password_signin_behavior` `EMAIL_OTP`, with a relay to send it).
+async fn offers_code_for_password(state: &AppState, portal: &Portal) -> Result<bool, PageError> {
+    Ok(state.limits.mail_relay
+        && super::mfa::sso_configuration(state, portal)
+            .await?
+            .no_password_signin_behavior
+            == "EMAIL_OTP")
+}
+
+/// A user without a password asks for a code in its place. Every name gets the same answer and
+/// the same code page; a code is mailed only to an enabled user who has no password, at most
+/// three per name and twenty per address in 15 minutes.
+async fn code_for_password(
+    state: &AppState,
+    portal: &Portal,
+    user_name: &str,
+    next: &str,
+) -> Result<Response, PageError> {
+    let store_id = &portal.instance.identity_store_id;
+    let ip = portal.peer.0;
+    let keys = [
+        format!("sign-in-code:{}", user_key(store_id, user_name)),
+        format!("sign-in-code:{}", address_key(&ip.to_string())),
+    ];
+    let now = iic_domain::clock::now_millis();
+    let limited = state
+        .store
+        .sign_in_locked_until(&keys, now)
+        .await?
+        .is_some();
+    let user = match (limited, user_name.chars().count() <= MAX_USER_NAME) {
+        (false, true) => match state
+            .store
+            .find_user_id(store_id, &PrincipalKey::Name(user_name.to_string()))
+            .await?
+        {
+            Some(id) => state.store.get_user(store_id, &id).await?,
+            None => None,
+        },
+        _ => None,
+    };
+    if !limited {
+        let policies = [forgot_password::PER_USER, forgot_password::PER_ADDRESS];
+        for (key, policy) in keys.iter().zip(policies) {
+            state.store.record_sign_in_failure(key, policy, now).await?;
+        }
+    }
+    let passwordless = user.filter(|u| u.enabled && u.password_hash.is_none());
+    let ticket_user = match passwordless {
+        Some(u) => {
+            let sent = super::email_otp::send_code(state, store_id, &u.user_id).await?;
+            tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id = %u.user_id, %ip, sent, "sign-in code asked for in place of a password");
+            u.user_id
+        }
+        None => {
+            tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_name, %ip, limited, "sign-in code asked for; none sent (no such password-less user, or too many requests)");
+            // A ticket for nobody: the same page follows, and no code can match it.
+            iic_domain::ids::hex32()
+        }
+    };
+    let to = format!("{}/mfa", portal.path);
+    Ok(mfa_pending::begin(
+        state,
+        portal,
+        &ticket_user,
+        next,
+        Owed::CodeForPassword,
+        false,
+        &to,
+    ))
 }
 
 /// Counts a failed password against the user name and the address, logging it and any lock.
@@ -292,6 +372,7 @@ fn user_name_step(
 
 fn password_step(
     state: &AppState,
+    offer_code: bool,
     portal: &Portal,
     next: &str,
     user_name: &str,
@@ -304,8 +385,21 @@ fn password_step(
          <form method=\"post\" action=\"{action}\" id=\"sign-in\">{csrf}{next}{user}\
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>\
-         <button type=\"submit\">Sign in</button></form>\
+         <button type=\"submit\">Sign in</button></form>{code}\
          <p><a href=\"{portal}/forgot-password\" id=\"forgot-password-link\">Forgot your password?</a></p></div>",
+        code = if offer_code {
+            format!(
+                "<form method=\"post\" action=\"{action}\" id=\"email-code-sign-in\">{csrf}{next}{user}\
+                 <input type=\"hidden\" name=\"method\" value=\"email_code\">\
+                 <button type=\"submit\" class=\"secondary\">No password? E-mail me a sign-in code</button></form>",
+                action = escape(&format!("{}/login", portal.path)),
+                csrf = csrf_field(&portal.csrf_token(state)),
+                next = hidden("next", next),
+                user = hidden("username", user_name),
+            )
+        } else {
+            String::new()
+        },
         portal = escape(&portal.path),
         error = error.map(error_notice).unwrap_or_default(),
         name = escape(user_name),

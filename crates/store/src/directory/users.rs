@@ -5,6 +5,7 @@ use crate::db::to_json;
 use crate::db::{Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::sessions::{self, Ending};
+use crate::user_mail::NewLink;
 use crate::{CreateOutcome, Page, PrincipalKey, Store, StoreResult, UpdateOutcome, User};
 
 macro_rules! user_columns {
@@ -92,8 +93,20 @@ impl FromRow for User {
 impl Store {
     /// Inserts the user unless its name is taken or the store is at `quota` users.
     pub async fn create_user(&self, user: &User, quota: i64) -> StoreResult<CreateOutcome> {
+        self.create_user_with_link(user, quota, None).await
+    }
+
+    /// Inserts the user as [`Store::create_user`] does and, in the same transaction, issues
+    /// `link` to them with its mail: a new user is never left owed a mail that was not queued.
+    pub async fn create_user_with_link(
+        &self,
+        user: &User,
+        quota: i64,
+        link: Option<&NewLink>,
+    ) -> StoreResult<CreateOutcome> {
         const OP: &str = "create_user";
         let u = user.clone();
+        let link = link.cloned();
         let (profile, external) = (to_json(OP, &u.profile)?, to_json(OP, &u.external_ids)?);
         self.write(OP, async move |db| {
             let name = u.profile.user_name.to_lowercase();
@@ -121,7 +134,12 @@ impl Store {
                 ],
                 external_ids: &u.external_ids,
             };
-            principals::create(db, &USERS, row, quota).await
+            let outcome = principals::create(db, &USERS, row, quota).await?;
+            if let (CreateOutcome::Created, Some(link)) = (&outcome, &link) {
+                let (store, id) = (&u.identity_store_id, &u.user_id);
+                crate::user_mail::issue_link(db, store, id, link, u.created_at).await?;
+            }
+            Ok(outcome)
         })
         .await
     }

@@ -6,6 +6,7 @@ use iic_domain::session::{issue, Origin};
 use iic_store::*;
 
 suite!(
+    a_new_user_and_their_link_are_written_together,
     a_reset_link_sets_the_password_once_and_ends_sessions,
     a_new_link_replaces_the_old_and_expired_ones_are_refused,
     a_link_of_a_disabled_user_sets_nothing_and_stays,
@@ -23,6 +24,15 @@ fn mail(to: &str) -> NewMail {
         recipient: to.into(),
         subject: "Set your password".into(),
         body: "link".into(),
+    }
+}
+
+fn link(purpose: LinkPurpose, token_sha256: &[u8], expires_at: i64, mail: &NewMail) -> NewLink {
+    NewLink {
+        purpose,
+        token_sha256: token_sha256.to_vec(),
+        expires_at,
+        mail: mail.clone(),
     }
 }
 
@@ -50,10 +60,7 @@ async fn a_reset_link_sets_the_password_once_and_ends_sessions(store: SharedStor
         .issue_mailed_link(
             &sid,
             &u.user_id,
-            LinkPurpose::PasswordReset,
-            &token(1),
-            now + HOUR,
-            &m,
+            &link(LinkPurpose::PasswordReset, &token(1), now + HOUR, &m),
             now
         )
         .await
@@ -122,11 +129,13 @@ async fn a_new_link_replaces_the_old_and_expired_ones_are_refused(store: SharedS
             .issue_mailed_link(
                 &sid,
                 &u.user_id,
-                LinkPurpose::PasswordReset,
-                &token(t),
-                at + HOUR,
-                &mail("bob@example.com"),
-                at,
+                &link(
+                    LinkPurpose::PasswordReset,
+                    &token(t),
+                    at + HOUR,
+                    &mail("bob@example.com")
+                ),
+                at
             )
             .await
             .expect("issue"));
@@ -136,11 +145,13 @@ async fn a_new_link_replaces_the_old_and_expired_ones_are_refused(store: SharedS
         .issue_mailed_link(
             &sid,
             &u.user_id,
-            LinkPurpose::VerifyEmail,
-            &token(3),
-            now + HOUR,
-            &mail("bob@example.com"),
-            now,
+            &link(
+                LinkPurpose::VerifyEmail,
+                &token(3),
+                now + HOUR,
+                &mail("bob@example.com")
+            ),
+            now
         )
         .await
         .expect("issue"));
@@ -176,10 +187,12 @@ async fn a_link_of_a_disabled_user_sets_nothing_and_stays(store: SharedStore) {
         .issue_mailed_link(
             &sid,
             &u.user_id,
-            LinkPurpose::PasswordReset,
-            &token(1),
-            now + HOUR,
-            &mail("carol@example.com"),
+            &link(
+                LinkPurpose::PasswordReset,
+                &token(1),
+                now + HOUR,
+                &mail("carol@example.com"),
+            ),
             now,
         )
         .await
@@ -210,10 +223,12 @@ async fn a_verification_link_verifies_only_the_address_it_was_sent_to(store: Sha
                 .issue_mailed_link(
                     &sid,
                     &uid,
-                    LinkPurpose::VerifyEmail,
-                    &token(t),
-                    now + HOUR,
-                    &mail("dave@example.com"),
+                    &link(
+                        LinkPurpose::VerifyEmail,
+                        &token(t),
+                        now + HOUR,
+                        &mail("dave@example.com"),
+                    ),
                     now,
                 )
                 .await
@@ -273,11 +288,8 @@ async fn links_and_codes_need_a_user_and_go_with_it(store: SharedStore) {
         .issue_mailed_link(
             &sid,
             "no-such-user",
-            LinkPurpose::PasswordReset,
-            &token(1),
-            now + HOUR,
-            &ghost,
-            now,
+            &link(LinkPurpose::PasswordReset, &token(1), now + HOUR, &ghost),
+            now
         )
         .await
         .expect("issue"));
@@ -295,10 +307,12 @@ async fn links_and_codes_need_a_user_and_go_with_it(store: SharedStore) {
         .issue_mailed_link(
             &sid,
             &u.user_id,
-            LinkPurpose::PasswordReset,
-            &token(2),
-            now + HOUR,
-            &mail("erin@example.com"),
+            &link(
+                LinkPurpose::PasswordReset,
+                &token(2),
+                now + HOUR,
+                &mail("erin@example.com"),
+            ),
             now,
         )
         .await
@@ -403,4 +417,60 @@ async fn a_new_code_replaces_the_old_and_expired_codes_are_swept(store: SharedSt
             .expect("sweep"),
         1
     );
+}
+
+async fn a_new_user_and_their_link_are_written_together(store: SharedStore) {
+    let (_, sid) = directory(&store).await;
+    let u = user(&sid, "hank");
+    let m = mail("hank@example.com");
+    let l = link(
+        LinkPurpose::PasswordReset,
+        &token(1),
+        u.created_at + HOUR,
+        &m,
+    );
+    assert_eq!(
+        store
+            .create_user_with_link(&u, 100, Some(&l))
+            .await
+            .expect("create"),
+        CreateOutcome::Created
+    );
+    let live = store
+        .mailed_link(&token(1), LinkPurpose::PasswordReset, u.created_at)
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!(live.user_id, u.user_id);
+    assert!(store
+        .mail_state(&m.message_id)
+        .await
+        .expect("state")
+        .is_some());
+    // A name taken: neither the user nor the link nor the mail.
+    let twin = user(&sid, "hank");
+    let m2 = mail("hank@example.com");
+    let l2 = link(
+        LinkPurpose::PasswordReset,
+        &token(2),
+        twin.created_at + HOUR,
+        &m2,
+    );
+    assert_eq!(
+        store
+            .create_user_with_link(&twin, 100, Some(&l2))
+            .await
+            .expect("create"),
+        CreateOutcome::NameTaken
+    );
+    assert!(store
+        .mailed_link(&token(2), LinkPurpose::PasswordReset, twin.created_at)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(store
+        .mail_state(&m2.message_id)
+        .await
+        .expect("state")
+        .is_none());
 }
