@@ -204,3 +204,67 @@ def test_a_security_key_is_registered_renamed_used_and_removed(world, browser):
     submit(form(browser, "remove-device"))
     assert browser.find_element(By.ID, "done").text == "The device was removed."
     assert devices_of(w, user_id) == []
+
+
+def passkey(driver):
+    """The browser's own authenticator (internal transport, a discoverable credential, the
+    user verified by the device), as a laptop's fingerprint reader would be."""
+    driver.add_virtual_authenticator(VirtualAuthenticatorOptions(
+        protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
+        transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
+        has_resident_key=True, has_user_verification=True, is_user_verified=True,
+        is_user_consenting=True))
+
+
+def configure(w, **fields):
+    w["ic"].update_sso_configuration(UpdateSsoConfigurationRequest(
+        instance_id=w["instance_id"], body=UpdateSsoConfigurationReqBody(
+            configuration_type="APP_AUTHENTICATION_CONFIGURATION",
+            sso_configuration=SSOConfigurationDto(**fields))))
+
+
+def test_a_user_who_must_enrol_registers_a_passkey_at_sign_in_and_signs_in_with_it(world, browser):
+    w = world
+    portal = w["portal"]
+    user_id, one_time = create_otp_user(w["server"], w["sid"], "passkey.user")
+    passkey(browser)
+    browser.set_window_size(900, 1000)
+    # Only the device management setting would stop a signed-in user; enrolment at sign-in
+    # goes on whatever it says.
+    device_management(w, "READ_ACTIONS")
+    configure(w, mfa_mode="ALWAYS_ON", no_mfa_signin_behavior="ALLOWED_WITH_ENROLLMENT",
+              allowed_mfa_types=["WEBAUTHN", "WEBAUTHN_SECURITY_KEY"])
+    try:
+        browser.get(portal)
+        sign_in_in_browser(browser, portal, "passkey.user", one_time)
+        change_password(browser, NEW_PASSWORD)
+        assert browser.current_url.startswith(portal + "/mfa/enroll"), browser.current_url
+        assert not browser.get_cookie("iic_session")
+        click_and_wait(browser, browser.find_element(By.ID, "register-security-key"))
+
+        assert browser.current_url.startswith(portal + "/mfa/webauthn/register")
+        ready(browser, "register-security-key")
+        register = ready(browser, "register-passkey")
+        screenshot(browser, "24-webauthn-enrol-at-sign-in")
+        fill(register, device_name="Laptop")
+        submit(register)
+        assert browser.find_elements(By.ID, "user-name"), \
+            (browser.current_url, page_text(browser))
+        assert browser.get_cookie("iic_session")
+        [device] = devices_of(w, user_id)
+        assert (device.mfa_type, device.display_name) == ("WEBAUTHN", "Laptop")
+
+        submit(form(browser, "sign-out"))
+        browser.get(portal)
+        sign_in_in_browser(browser, portal, "passkey.user", NEW_PASSWORD)
+        assert browser.current_url.startswith(portal + "/mfa"), browser.current_url
+        click_and_wait(browser, browser.find_element(By.ID, "use-security-key"))
+        step = ready(browser, "sign-in-passkey")
+        assert not browser.find_elements(By.ID, "sign-in-security-key"), "she has no key"
+        submit(step)
+        assert browser.find_elements(By.ID, "user-name"), \
+            (browser.current_url, page_text(browser))
+    finally:
+        configure(w, mfa_mode="DISABLED",
+                  allowed_mfa_types=["TOTP", "WEBAUTHN_SECURITY_KEY"])
+        device_management(w, "ALL_ACTIONS")

@@ -254,7 +254,8 @@ async fn render(
 ) -> Result<Response, PageError> {
     let back = match who {
         Registrant::Member(_) => format!("{}/devices", portal.path),
-        Registrant::Enrolling(_) => format!("{}/mfa", portal.path),
+        // Back to the enrolment page, where an authenticator app is the other choice.
+        Registrant::Enrolling(_) => format!("{}/mfa/enroll", portal.path),
     };
     let intro = match who {
         Registrant::Member(_) => "Register a security key or a passkey to prove it is you when you sign in.",
