@@ -32,7 +32,10 @@ pub async fn send_code(
     }
     let code = sign_in_code();
     let portal = user_mail::portal_of(state, identity_store_id);
-    let mail = user_mail::code_mail(&user, &portal, &code, CODE_TTL_MINUTES, to);
+    let mail = user_mail::sealed(
+        state,
+        user_mail::code_mail(&user, &portal, &code, CODE_TTL_MINUTES, to),
+    );
     let now = iic_domain::clock::now_millis();
     let hash = sign_in_code_hash(&state.keys.email_codes, identity_store_id, user_id, &code);
     let sent = state
