@@ -6,7 +6,7 @@
 mod common;
 
 use common::{fixture_with, Fixture};
-use iic_api::pages::email_otp::{send_code, verify_code, MAX_WRONG_TRIES};
+use iic_api::pages::email_otp::{send_code, verify_code, MAX_WRONG_TRIES, SENDS};
 use iic_api::{AppState, Limits};
 use iic_store::{Instance, User};
 use serde_json::json;
@@ -157,4 +157,37 @@ async fn nothing_is_sent_without_a_relay_or_a_user() {
     user.user_id = iic_domain::directory::principal_id(STORE_ID);
     assert!(!sent(&f.state, &user).await);
     assert!(!check(&f.state, &user, "123456").await);
+}
+
+#[tokio::test]
+async fn at_most_five_codes_are_mailed_in_the_window() {
+    let (f, user) = world(true).await;
+    for _ in 0..SENDS.max_failures {
+        assert!(sent(&f.state, &user).await);
+    }
+    let last = f
+        .state
+        .store
+        .claim_mails(iic_domain::clock::now_millis() + 1, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(last.len() as i64, SENDS.max_failures);
+    assert!(!sent(&f.state, &user).await);
+    assert!(f
+        .state
+        .store
+        .claim_mails(iic_domain::clock::now_millis() + 1, 60_000, 10)
+        .await
+        .expect("claim")
+        .is_empty());
+    // The last code mailed still works.
+    let code = last
+        .last()
+        .expect("a mail")
+        .body
+        .lines()
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .expect("a code line")
+        .to_string();
+    assert!(check(&f.state, &user, &code).await);
 }
