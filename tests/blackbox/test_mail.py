@@ -1,14 +1,19 @@
-"""Mail: the SMTP settings and the relay, against a local SMTP sink (aiosmtpd)."""
+"""Mail: the SMTP settings and the relay, against a local SMTP sink (aiosmtpd); bodies sealed in
+the outbox until sent. Delivery across a killed server: test_mail_flows.py."""
 
 import os
+import re
 import subprocess
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
+
+from huaweicloudsdkidentitycenterstore.v1 import (
+    CreateUserReqBody, CreateUserRequest, EmailDto, NameDto)
 
 from iic_harness import free_port, iic_binary, new_server
-from mail_sink import Sink, smtp_env, start_sink, wait_for_log
+from mail_sink import smtp_env, start_sink, wait_for_log
+from sdk_clients import identity_store, started_store_id
 
 
 @pytest.fixture
@@ -71,50 +76,51 @@ def test_an_unreachable_relay_and_bad_settings_are_reported(tmp_path):
     assert "s3cret-relay-password" not in out.stderr
 
 
-def queue_directly(server, message_id):
-    """Puts a mail in the outbox as the server's own code would, until an API queues one."""
-    sql = ("INSERT INTO {t} (message_id, recipient, subject, body, state, attempts, send_after,"
-           " created_at) VALUES (%s, 'bob@example.test', 'hello', 'body', 'pending', 0, 0, 0)")
+def database(server, sql, params=()):
+    """Runs `sql` (with %s placeholders) on the server's own database; returns the rows."""
     url = server.env.get("IIC_DATABASE_URL", "")
     if url.startswith("postgres"):
         import psycopg
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.format(t=server.env["IIC_DATABASE_SCHEMA"] + ".outbox"),
-                         (message_id,))
-        return
+            conn.execute(f"SET search_path TO {server.env['IIC_DATABASE_SCHEMA']}")
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
     import sqlite3
     conn = sqlite3.connect(os.path.join(server.data_dir, "iic.db"), timeout=10)
-    with conn:
-        conn.execute(sql.format(t="outbox").replace("%s", "?"), (message_id,))
-    conn.close()
+    try:
+        with conn:
+            return conn.execute(sql.replace("%s", "?"), params).fetchall()
+    finally:
+        conn.close()
 
 
-def test_a_queued_mail_survives_a_killed_server_and_keeps_its_message_id():
-    import signal
+def test_queued_bodies_are_sealed_at_rest_and_a_foreign_one_is_never_sent():
     import socket
-    # Bound but not listening: connections to it are refused, and nothing else takes the port.
+    # Bound but not listening: the relay refuses connections, so mails stay queued.
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
-    port = holder.getsockname()[1]
-    server = new_server(smtp_env(port))
+    server = new_server(smtp_env(holder.getsockname()[1]))
     try:
-        queue_directly(server, "outbox-crash-1@iic")
+        sid = started_store_id(server)
+        identity_store(server).create_user(CreateUserRequest(
+            identity_store_id=sid, body=CreateUserReqBody(
+                user_name="sealed", display_name="Sealed", password_mode="EMAIL",
+                name=NameDto(family_name="Doe", given_name="Sealed"),
+                emails=[EmailDto(value="sealed@example.com", type="work", primary=True)])))
         wait_for_log(server, "mail not delivered yet")
-        server.stop(signal.SIGKILL)
-        holder.close()
-        handler = Sink()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        try:
-            server.start()
-            deadline = time.time() + 45
-            while not handler.messages and time.time() < deadline:
-                time.sleep(0.2)
-            assert [m["Message-ID"] for m in handler.messages] == ["<outbox-crash-1@iic>"]
-            time.sleep(2)
-            assert len(handler.messages) == 1
-        finally:
-            controller.stop()
+        rows = database(server, "SELECT recipient, body, state FROM outbox")
+        assert len(rows) == 1, rows
+        recipient, body, state = rows[0]
+        assert (recipient, state) == ("sealed@example.com", "pending")
+        assert re.fullmatch(r"[0-9a-f]{200,}", body), f"a sealed body, not clear text: {body[:200]}"
+
+        # A row this server did not seal (written by hand) is refused, never sent.
+        database(server, "INSERT INTO outbox (message_id, recipient, subject, body, state,"
+                 " attempts, send_after, created_at) VALUES"
+                 " ('foreign-1@iic', 'bob@example.test', 'hello', 'plain body', 'pending', 0, 0, 0)")
+        wait_for_log(server, "does not open with this server's key")
+        state = database(server, "SELECT state, body FROM outbox WHERE message_id = 'foreign-1@iic'")
+        assert state == [("refused", "")]
     finally:
         holder.close()
         server.close()

@@ -20,6 +20,8 @@ pub struct ServerKeys {
     pub pages: Sealer,
     /// Seals TOTP secrets at rest (bound to their device id).
     pub totp: Sealer,
+    /// Seals the bodies of queued mails (bound to their Message-ID).
+    pub outbox: Sealer,
     /// Keys the hashes of the sign-in codes mailed to users.
     pub email_codes: [u8; 32],
 }
@@ -33,6 +35,7 @@ impl ServerKeys {
             csrf: *master.derive("iic/portal-csrf"),
             pages: Sealer::new(&master.derive("iic/portal-tickets")),
             totp: Sealer::new(&master.derive("iic/totp-secrets")),
+            outbox: Sealer::new(&master.derive("iic/outbox-bodies")),
             email_codes: *master.derive("iic/email-sign-in-codes"),
         }
     }

@@ -166,6 +166,13 @@ pub fn code_mail(user: &User, portal: &str, code: &str, ttl_minutes: i64, to: &s
     }
 }
 
+/// `mail` with its body sealed for the outbox: it carries a link or a code, which must not lie in
+/// the database in clear until it is sent.
+pub fn sealed(state: &AppState, mut mail: NewMail) -> NewMail {
+    mail.body = iic_domain::mail_body::seal(&state.keys.outbox, &mail.message_id, &mail.body);
+    mail
+}
+
 /// A new password link for the user and the mail carrying it, ready to issue; what became of
 /// the mail instead when the user has no address or no relay is configured (logged).
 pub fn password_link(state: &AppState, user: &User, why: PasswordLink) -> Result<NewLink, Sent> {
@@ -181,7 +188,7 @@ pub fn password_link(state: &AppState, user: &User, why: PasswordLink) -> Result
         purpose: LinkPurpose::PasswordReset,
         token_sha256: mailed_secret::link_token_hash(&token).to_vec(),
         expires_at: iic_domain::clock::now_millis() + why.ttl_ms(),
-        mail: password_mail(why, user, &portal, &link, to),
+        mail: sealed(state, password_mail(why, user, &portal, &link, to)),
     })
 }
 
@@ -232,7 +239,7 @@ pub async fn send_verification_link(state: &AppState, user: &User) -> StoreResul
         purpose: LinkPurpose::VerifyEmail,
         token_sha256: mailed_secret::link_token_hash(&token).to_vec(),
         expires_at: iic_domain::clock::now_millis() + VERIFY_TTL_MS,
-        mail: verification_mail(user, &portal, &link, to),
+        mail: sealed(state, verification_mail(user, &portal, &link, to)),
     };
     issue(state, user, link).await
 }

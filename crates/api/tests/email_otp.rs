@@ -6,7 +6,7 @@
 mod common;
 
 use common::{fixture_with, Fixture};
-use iic_api::pages::email_otp::{send_code, verify_code, MAX_WRONG_TRIES};
+use iic_api::pages::email_otp::{send_code, verify_code, CodeMail, MAX_WRONG_TRIES, SENDS};
 use iic_api::{AppState, Limits};
 use iic_store::{Instance, User};
 use serde_json::json;
@@ -67,7 +67,13 @@ async fn mailed_code(state: &AppState) -> String {
         .await
         .expect("claim");
     assert_eq!(mails.len(), 1);
-    let mail = mails.pop().expect("a mail");
+    let mut mail = mails.pop().expect("a mail");
+    assert!(
+        !mail.body.contains("Ada Lovelace"),
+        "queued sealed, never in clear"
+    );
+    mail.body = iic_domain::mail_body::open(&state.keys.outbox, &mail.message_id, &mail.body)
+        .expect("sealed by this server for this mail");
     assert_eq!(mail.recipient, "ada@example.com");
     assert!(mail.body.contains("Ada Lovelace"));
     assert!(mail.body.contains("10 minutes"));
@@ -84,6 +90,7 @@ async fn sent(state: &AppState, user: &User) -> bool {
         .await
         .ok()
         .expect("send")
+        == CodeMail::Queued
 }
 
 async fn check(state: &AppState, user: &User, code: &str) -> bool {
@@ -157,4 +164,43 @@ async fn nothing_is_sent_without_a_relay_or_a_user() {
     user.user_id = iic_domain::directory::principal_id(STORE_ID);
     assert!(!sent(&f.state, &user).await);
     assert!(!check(&f.state, &user, "123456").await);
+}
+
+#[tokio::test]
+async fn at_most_five_codes_are_mailed_in_the_window() {
+    let (f, user) = world(true).await;
+    for _ in 0..SENDS.max_failures {
+        assert!(sent(&f.state, &user).await);
+    }
+    let last = f
+        .state
+        .store
+        .claim_mails(iic_domain::clock::now_millis() + 1, 60_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(last.len() as i64, SENDS.max_failures);
+    assert_eq!(
+        send_code(&f.state, &user.identity_store_id, &user.user_id)
+            .await
+            .ok()
+            .expect("send"),
+        CodeMail::TooMany
+    );
+    assert!(f
+        .state
+        .store
+        .claim_mails(iic_domain::clock::now_millis() + 1, 60_000, 10)
+        .await
+        .expect("claim")
+        .is_empty());
+    // The last code mailed still works.
+    let newest = last.last().expect("a mail");
+    let body = iic_domain::mail_body::open(&f.state.keys.outbox, &newest.message_id, &newest.body)
+        .expect("sealed by this server");
+    let code = body
+        .lines()
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .expect("a code line")
+        .to_string();
+    assert!(check(&f.state, &user, &code).await);
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod instance;
 pub mod job;
+pub mod mail_body;
 pub mod mailed_secret;
 pub mod marker;
 pub mod mfa_device;

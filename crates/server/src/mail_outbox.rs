@@ -1,9 +1,13 @@
-//! Delivers the outbox: claims due mails and hands them to the relay, one at a time. A mail the
+//! Delivers the outbox: claims due mails, opens their sealed bodies and hands them to the relay,
+//! one at a time. A mail the
 //! relay does not take is tried again 5 s later, then 10 s, 20 s and every 30 s, until the relay
 //! takes it or refuses it for good (a 5xx reply).
 
 use crate::mail_send::{OutgoingMail, Relay};
-use iic_store::{QueuedMail, SharedStore, Store};
+use iic_api::AppState;
+use iic_domain::crypto::Sealer;
+use iic_domain::mail_body;
+use iic_store::{QueuedMail, Store};
 use std::time::Duration;
 
 /// How often the outbox is looked at.
@@ -20,7 +24,8 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
     (5_000_i64 << doublings).min(30_000)
 }
 
-pub async fn run(store: SharedStore, relay: Relay) {
+pub async fn run(state: AppState, relay: Relay) {
+    let store = &state.store;
     let mut tick = tokio::time::interval(POLL);
     loop {
         tick.tick().await;
@@ -33,17 +38,33 @@ pub async fn run(store: SharedStore, relay: Relay) {
             }
         };
         for mail in mails {
-            deliver(&store, &relay, mail).await;
+            deliver(store, &state.keys.outbox, &relay, mail).await;
         }
     }
 }
 
-async fn deliver(store: &Store, relay: &Relay, mail: QueuedMail) {
+async fn deliver(store: &Store, sealer: &Sealer, relay: &Relay, mail: QueuedMail) {
+    let Some(body) = mail_body::open(sealer, &mail.message_id, &mail.body) else {
+        // Queued under another master key, or not by this server: it cannot be read, ever.
+        tracing::error!(message_id = %mail.message_id, "a queued mail's body does not open with this server's key; it is not sent");
+        let now = iic_domain::clock::now_millis();
+        if let Err(e) = store
+            .mail_refused(
+                mail.seq,
+                now,
+                "the body does not open with this server's key",
+            )
+            .await
+        {
+            tracing::warn!(message_id = %mail.message_id, error = %e, "recording a mail's delivery failed");
+        }
+        return;
+    };
     let outgoing = OutgoingMail {
         message_id: mail.message_id.clone(),
         to: mail.recipient.clone(),
         subject: mail.subject.clone(),
-        body: mail.body.clone(),
+        body,
     };
     let result = relay.send(&outgoing).await;
     let now = iic_domain::clock::now_millis();

@@ -98,7 +98,7 @@ pub async fn run(config: Config) -> Result<(), String> {
                 tls = ?smtp.tls,
                 "mail goes through this SMTP relay"
             );
-            workers.push(tokio::spawn(crate::mail_outbox::run(store.clone(), relay)));
+            workers.push(tokio::spawn(crate::mail_outbox::run(state.clone(), relay)));
         }
         None => tracing::warn!(
             "no SMTP relay configured (IIC_SMTP_HOST): mail is not sent (docs/mail.md)"

@@ -4,6 +4,7 @@
 //! is also void after its own fifth wrong try).
 
 use super::browser::{PageError, Portal, PostedForm};
+use super::email_otp::CodeMail;
 use super::html::{csrf_field, error_notice, escape};
 use super::mfa_pending::{self, Owed, Pending};
 use super::sign_in::{after_password, SIGN_IN_LOG};
@@ -58,6 +59,20 @@ pub fn blocked(portal: &Portal) -> Response {
     )
 }
 
+/// Codes were mailed to the user as often as allowed lately.
+pub fn too_many_codes(portal: &Portal) -> Response {
+    let body = format!(
+        "<div class=\"card\"><h1>Try again later</h1>{}<p><a href=\"{}\">Back to sign-in</a></p></div>",
+        error_notice("Too many sign-in codes were sent to you lately. Use the last one you received, or try again in 15 minutes."),
+        escape(&format!("{}/login", portal.path)),
+    );
+    portal.finish(
+        portal
+            .page("Try again later", body)
+            .with_status(StatusCode::TOO_MANY_REQUESTS),
+    )
+}
+
 /// `EMAIL_OTP`: mails the user a code and asks for it; a user without an e-mail address (or a
 /// server without a relay) cannot receive one and is refused as under `BLOCKED`.
 pub async fn mail_code(
@@ -68,9 +83,13 @@ pub async fn mail_code(
     remember: bool,
 ) -> Result<Response, PageError> {
     let store_id = &portal.instance.identity_store_id;
-    if !super::email_otp::send_code(state, store_id, user_id).await? {
-        tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, ip = %portal.peer.0, "sign-in refused: no MFA device and no e-mail code could be sent (EMAIL_OTP)");
-        return Ok(blocked(portal));
+    match super::email_otp::send_code(state, store_id, user_id).await? {
+        CodeMail::Queued => {}
+        CodeMail::TooMany => return Ok(too_many_codes(portal)),
+        CodeMail::Impossible => {
+            tracing::warn!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, ip = %portal.peer.0, "sign-in refused: no MFA device and no e-mail code could be sent (EMAIL_OTP)");
+            return Ok(blocked(portal));
+        }
     }
     tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id, ip = %portal.peer.0, "no MFA device: a sign-in code was mailed (EMAIL_OTP)");
     let to = format!("{}/mfa", portal.path);

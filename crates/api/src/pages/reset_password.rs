@@ -173,7 +173,7 @@ pub async fn submit(
     let body = format!(
         "<div class=\"card\" id=\"password-set\"><h1>Your password is set</h1>\
          <p class=\"notice\" role=\"status\" id=\"notice\">Your new password is saved. Sign in with it now.</p>\
-         <p><a class=\"button\" href=\"{login}\" id=\"sign-in-link\">Sign in</a></p></div>",
+         <p><a href=\"{login}\" id=\"sign-in-link\">Sign in</a></p></div>",
         login = escape(&format!("{}/login", portal.path)),
     );
     Ok(portal.finish(portal.page("Your password is set", body)))

@@ -207,7 +207,8 @@ async fn code_for_password(
     let passwordless = user.filter(|u| u.enabled && u.password_hash.is_none());
     let ticket_user = match passwordless {
         Some(u) => {
-            let sent = super::email_otp::send_code(state, store_id, &u.user_id).await?;
+            let sent = super::email_otp::send_code(state, store_id, &u.user_id).await?
+                == super::email_otp::CodeMail::Queued;
             tracing::info!(target: SIGN_IN_LOG, identity_store_id = %store_id, user_id = %u.user_id, %ip, sent, "sign-in code asked for in place of a password");
             u.user_id
         }
