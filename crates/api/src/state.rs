@@ -118,6 +118,9 @@ pub struct Shared {
     pub oidc_rate: crate::oidc::RateLimiter,
     /// Password hashing and verification, bounded to one at a time per CPU.
     pub password_work: crate::password_work::PasswordWork,
+    /// The WebAuthn relying party of the public URL; None when the URL cannot be one (an IP
+    /// address, or not https outside localhost).
+    pub webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 impl std::ops::Deref for AppState {
@@ -153,7 +156,15 @@ impl AppState {
     }
 
     pub fn new(store: SharedStore, master: &MasterKey, region: &str, limits: Limits) -> Self {
+        let webauthn = match crate::pages::relying_party(&limits.oidc.public_url) {
+            Ok(rp) => Some(rp),
+            Err(why) => {
+                tracing::warn!(public_url = %limits.oidc.public_url, "WebAuthn (security keys and passkeys) is unavailable: {why}");
+                None
+            }
+        };
         AppState(Arc::new(Shared {
+            webauthn,
             store,
             keys: ServerKeys::derive(master),
             callers: CallerCache::new(limits.cache_ttl_ms),

@@ -34,6 +34,7 @@ mod sign_in_throttle;
 mod sso_configurations;
 mod temporary_credentials;
 mod user_mail;
+mod webauthn;
 
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
@@ -55,6 +56,7 @@ pub use oidc::{
 pub use outbox::{MailState, NewMail, QueuedMail};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, NewLink, PasswordSet};
+pub use webauthn::{WebauthnCeremony, WebauthnCredential};
 
 use db::{Backend, Db, Dialect, Statements};
 use instance_cache::InstanceCache;

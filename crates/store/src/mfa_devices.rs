@@ -137,7 +137,7 @@ pub enum DeviceAdded {
 
 /// Inserts the device unless its user is gone or full, in the caller's transaction; a refusal
 /// rolls the transaction back, so an enrolment spent with it is not spent.
-async fn insert_device(db: &mut Db<'_>, d: &MfaDevice) -> StoreResult<DeviceAdded> {
+pub(crate) async fn insert_device(db: &mut Db<'_>, d: &MfaDevice) -> StoreResult<DeviceAdded> {
     if !db
         .exists(&USER_LOCK, &[&d.identity_store_id, &d.user_id])
         .await?

@@ -538,6 +538,24 @@ const MIGRATIONS: &[Migration] = &[
              expires_at {int} NOT NULL);
          CREATE INDEX email_codes_expires_at ON email_codes(expires_at);",
     ),
+    // 18: WebAuthn devices keep their credential (the relying party's serialized public key,
+    // counter and flags, nothing secret) with its id, unique over all devices, and the last
+    // signature counter accepted; the state of a half-done ceremony is kept until it is taken
+    // once or expires.
+    Migration::Same(
+        "ALTER TABLE mfa_devices ADD COLUMN credential_id TEXT;
+         ALTER TABLE mfa_devices ADD COLUMN credential TEXT;
+         ALTER TABLE mfa_devices ADD COLUMN sign_count {int};
+         CREATE UNIQUE INDEX mfa_devices_credential_id ON mfa_devices(credential_id);
+         CREATE TABLE webauthn_ceremonies (
+             ceremony_id TEXT PRIMARY KEY,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             purpose TEXT NOT NULL,
+             state TEXT NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE INDEX webauthn_ceremonies_expires_at ON webauthn_ceremonies(expires_at);",
+    ),
 ];
 
 /// The schema version this code writes.

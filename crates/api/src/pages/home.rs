@@ -116,10 +116,12 @@ pub async fn show(
         "<div class=\"card\"><h1>Welcome, <span id=\"user-name\">{name}</span></h1>\
          <p class=\"muted\">Your accounts and the access you have in each.</p></div>\
          {sections}\
+         <p><a href=\"{devices}\" id=\"mfa-devices\">Your MFA devices</a></p>\
          <div class=\"signout\"><form method=\"post\" action=\"{logout}\" id=\"sign-out\">{csrf}\
          <button type=\"submit\" class=\"secondary\">Sign out</button></form></div>",
         name = escape(&name),
         logout = escape(&format!("{}/logout", portal.path)),
+        devices = escape(&format!("{}/devices", portal.path)),
     );
     Ok(portal.finish(portal.page("Your accounts", body)))
 }

@@ -20,9 +20,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// No script, no third-party anything; styles only from this server's stylesheet; forms post
-/// back only here; never framed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// No third-party anything; script only from this server's file (the WebAuthn ceremonies, no
+/// inline script) and styles only from its stylesheet; forms post back only here; never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A rendered page: its title and the contents of `<main>`, under the portal at `portal_path`.
 pub struct Page {

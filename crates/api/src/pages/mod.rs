@@ -2,8 +2,10 @@
 //! `<public url>/<identity store id or alias>/portal`: sign-in (user name, then password), the
 //! forced change of a one-time password, the password and e-mail links mailed to users and the
 //! "forgot password" page, the device-code approval, the authorization endpoint of the
-//! authorization-code grant, the second factor and the enrolment of an authenticator app, the
-//! portal home and sign-out. Plain HTML forms, no script; every form carries a CSRF token.
+//! authorization-code grant, the second factor and the enrolment of an authenticator app or a
+//! security key or passkey, the portal home and sign-out, the user's MFA devices. Plain HTML
+//! forms; the one script, served by the portal, runs the browser's half of WebAuthn. Every
+//! form carries a CSRF token.
 
 mod authorize;
 mod browser;
@@ -11,6 +13,7 @@ mod cookies;
 mod credentials;
 mod csrf;
 mod device;
+mod devices;
 pub mod email_otp;
 mod forgot_password;
 mod form;
@@ -24,8 +27,12 @@ mod sign_in;
 mod sign_out;
 mod totp_enroll;
 mod verify_email;
+mod webauthn;
+mod webauthn_register;
+mod webauthn_sign_in;
 
 pub use browser::{PageError, Portal};
+pub use webauthn::relying_party;
 
 use crate::state::AppState;
 use axum::routing::get;
@@ -81,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/{key}/portal", get(home::show))
         .route("/{key}/portal/", get(home::show))
         .route("/{key}/portal/style.css", get(stylesheet))
+        .route("/{key}/portal/webauthn.js", get(webauthn_script))
         .route(
             "/{key}/portal/login",
             get(sign_in::show).post(sign_in::submit),
@@ -126,8 +134,29 @@ pub fn routes() -> Router<AppState> {
             "/{key}/portal/logout",
             axum::routing::post(sign_out::submit),
         )
+        .route("/{key}/portal/devices", get(devices::show))
+        .route(
+            "/{key}/portal/devices/rename",
+            axum::routing::post(devices::rename),
+        )
+        .route(
+            "/{key}/portal/devices/remove",
+            get(devices::confirm_remove).post(devices::remove),
+        )
+        .route(
+            "/{key}/portal/mfa/webauthn",
+            get(webauthn_sign_in::show).post(webauthn_sign_in::submit),
+        )
+        .route(
+            "/{key}/portal/mfa/webauthn/register",
+            get(webauthn_register::show).post(webauthn_register::submit),
+        )
 }
 
 async fn stylesheet() -> axum::response::Response {
     html::stylesheet()
+}
+
+async fn webauthn_script() -> axum::response::Response {
+    webauthn::script()
 }

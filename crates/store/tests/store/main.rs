@@ -36,6 +36,7 @@ mod sessions;
 mod sign_in;
 mod upgrade;
 mod user_mail;
+mod webauthn;
 
 use iic_store::SharedStore;
 use std::future::Future;
