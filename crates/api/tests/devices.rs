@@ -442,3 +442,30 @@ async fn on_localhost_the_registration_page_starts_a_ceremony() {
     let refused = send(&f, post(&path, &ada.cookies, &passkey)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_page_offers_only_the_kinds_the_instance_allows() {
+    let f = fixture().await;
+    let sid = start_service(&f).await;
+    let ada = signed_in(&f, &sid, "ada").await;
+    let instance = f
+        .state
+        .store
+        .find_portal_instance(&sid)
+        .await
+        .expect("find")
+        .expect("instance");
+    let only_totp = iic_domain::sso_configuration::SsoConfiguration {
+        allowed_mfa_types: vec!["TOTP".into()],
+        ..Default::default()
+    };
+    assert!(f
+        .state
+        .store
+        .put_sso_configuration(&instance.instance_id, &only_totp, 1)
+        .await
+        .expect("put"));
+    let page = send(&f, get(&format!("{}/devices", ada.portal), &ada.cookies)).await;
+    assert!(page.body.contains("id=\"add-totp\""));
+    assert!(!page.body.contains("id=\"add-webauthn\""));
+}

@@ -150,12 +150,25 @@ pub async fn show(
         format!("<p class=\"notice\" role=\"status\" id=\"done\">{notice}</p>")
     };
     let add = if managed == ManagedBy::User {
+        // Only the kinds the instance allows: a device of another kind would never be asked.
+        let allowed = super::mfa::sso_configuration(&state, &portal)
+            .await?
+            .allowed_mfa_types;
+        let mut links = String::new();
+        if allowed.iter().any(|t| Kind::from_mfa_type(t).is_some()) {
+            links.push_str(&format!(
+                "<a href=\"{}\" id=\"add-webauthn\">Add a security key or passkey</a>",
+                escape(&format!("{}/mfa/webauthn/register", portal.path)),
+            ));
+        }
+        if allowed.iter().any(|t| t == "TOTP") {
+            links.push_str(&format!(
+                "<a href=\"{}\" id=\"add-totp\">Add an authenticator app</a>",
+                escape(&format!("{}/mfa/totp/add", portal.path)),
+            ));
+        }
         format!(
-            "<div class=\"card\" id=\"add-device\"><h2>Add a device</h2><p class=\"row\">\
-             <a href=\"{webauthn}\" id=\"add-webauthn\">Add a security key or passkey</a>\
-             <a href=\"{totp}\" id=\"add-totp\">Add an authenticator app</a></p></div>",
-            webauthn = escape(&format!("{}/mfa/webauthn/register", portal.path)),
-            totp = escape(&format!("{}/mfa/totp/add", portal.path)),
+            "<div class=\"card\" id=\"add-device\"><h2>Add a device</h2><p class=\"row\">{links}</p></div>"
         )
     } else {
         "<p class=\"muted\" id=\"managed-by-administrator\">Your administrator manages your MFA devices.</p>".into()

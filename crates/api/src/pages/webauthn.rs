@@ -119,7 +119,9 @@ pub async fn allowed_kinds(state: &AppState, portal: &Portal) -> Result<Vec<Kind
 fn user_handle(identity_store_id: &str, user_id: &str) -> Uuid {
     let digest = iic_domain::crypto::sha256(format!("{identity_store_id}/{user_id}").as_bytes());
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
+    for (b, d) in bytes.iter_mut().zip(digest) {
+        *b = d;
+    }
     Uuid::from_bytes(bytes)
 }
 

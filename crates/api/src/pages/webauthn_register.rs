@@ -167,7 +167,11 @@ pub async fn submit(
     }
     let device_id = iic_domain::ids::hex32();
     let device = MfaDevice {
-        device_name: format!("{}-{}", kind.field(), &device_id[..8]),
+        device_name: format!(
+            "{}-{}",
+            kind.field(),
+            device_id.get(..8).unwrap_or_default()
+        ),
         device_id,
         identity_store_id: sid.to_string(),
         user_id: uid.to_string(),

@@ -154,12 +154,23 @@ async fn render(
     } else {
         forms = webauthn::unavailable_notice();
     }
+    // The code page, when the user has an authenticator app there to use instead.
+    let config = super::mfa::sso_configuration(state, portal).await?;
+    let usable =
+        super::mfa::usable_devices(state, &pending.identity_store_id, &pending.user_id, &config)
+            .await?;
+    let other = if usable.iter().any(|d| d.mfa_type == "TOTP") {
+        format!(
+            "<p><a href=\"{}\" id=\"other-methods\">Use your authenticator app instead</a></p>",
+            escape(&format!("{}/mfa", portal.path))
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<div class=\"card\"><h1>Confirm it is you</h1>{error}\
-         <p class=\"muted\">Use a security key or passkey you registered.</p>{forms}\
-         <p><a href=\"{other}\" id=\"other-methods\">Use another method</a></p></div>{script}",
+         <p class=\"muted\">Use a security key or passkey you registered.</p>{forms}{other}</div>{script}",
         error = error.map(error_notice).unwrap_or_default(),
-        other = escape(&format!("{}/mfa", portal.path)),
         script = webauthn::script_tag(portal),
     );
     Ok(portal.finish(portal.page("Confirm it is you", body).with_status(status)))
