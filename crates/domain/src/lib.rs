@@ -19,6 +19,7 @@ pub mod organizations;
 pub mod page;
 pub mod permission_set;
 pub mod policy;
+pub mod policy_eval;
 pub mod portal;
 pub mod qr;
 pub mod retry;
