@@ -13,6 +13,7 @@ mod log_writer;
 mod mail_outbox;
 mod mail_send;
 mod oidc_sweep;
+mod policy_simulate;
 mod response_watch;
 mod serve;
 mod session_sweep;
@@ -58,6 +59,11 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Policy tools that need no server.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Decode an `encoded_authorization_message` from a 403 answer of this server.
     DecodeAuthorizationMessage {
         /// The message, as the error body carried it.
@@ -65,6 +71,13 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Say whether policies allow an action, and which statement decides (exit status 0 when
+    /// allowed, 3 when denied).
+    Simulate(policy_simulate::SimulateArgs),
 }
 
 /// Logs go to stderr in batches (see `log_writer`); the returned guard writes the rest at exit.
@@ -122,6 +135,13 @@ fn main() -> std::process::ExitCode {
                 .map_err(|e| format!("cannot start the runtime: {e}"))?
                 .block_on(mail_send::send_test(&config, &to))
         }),
+        Command::Policy {
+            command: PolicyCommand::Simulate(args),
+        } => match policy_simulate::run(&args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::from(3),
+            Err(e) => Err(e),
+        },
         Command::DecodeAuthorizationMessage { message, args } => {
             Config::resolve(&args).and_then(|config| decode(&config, &message))
         }
