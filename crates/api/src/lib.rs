@@ -3,6 +3,7 @@
 //! the signature over it all. Around every route the pipeline adds the request id, the panic
 //! guard, the error envelope and the access log; a thin handler does the work.
 
+pub mod actions;
 pub mod auth;
 pub mod authorize;
 pub mod body;
