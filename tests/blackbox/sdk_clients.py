@@ -47,10 +47,12 @@ def started_store_id(server):
     return ic.list_instances(ListInstancesRequest()).instances[0].identity_store_id
 
 
-def organizations(server, ak=None, sk=None, account_id=None):
+def organizations(server, ak=None, sk=None, account_id=None, security_token=None):
     from huaweicloudsdkorganizations.v1 import OrganizationsClient
     creds = GlobalCredentials(ak or server.creds["access_key"], sk or server.creds["secret_key"],
                               account_id or server.creds["account_id"])
+    if security_token:
+        creds = creds.with_security_token(security_token)
     return (OrganizationsClient.new_builder()
             .with_http_config(http_config())
             .with_credentials(creds)

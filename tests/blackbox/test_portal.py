@@ -7,6 +7,7 @@ import time
 
 import pytest
 from huaweicloudsdkidentitycenter.v1 import (
+    AttachManagedPolicyToPermissionSetReqBody, AttachManagedPolicyToPermissionSetRequest,
     CreateAccountAssignmentReqBody, CreateAccountAssignmentRequest, CreatePermissionSetReqBody,
     CreatePermissionSetRequest, DescribeAccountAssignmentCreationStatusRequest,
     ListInstancesRequest, StartIdentityCenterRequest)
@@ -21,6 +22,7 @@ from huaweicloudsdkidentitycenterstore.v1 import (
 
 from iic_harness import expect_error, new_server
 from portal_forms import approve_device
+from portal_world import READ_ONLY
 from sdk_clients import http_config, identity_center, identity_store, oidc, organizations
 from test_assignments import member_account, poll as poll_request
 from test_oidc import poll, register, start
@@ -73,6 +75,10 @@ def world():
         assert done.status == "SUCCEEDED", done.failure_reason
 
     admin, reader = permission_set("PortalAdmin"), permission_set("PortalReader")
+    # The credentials of PortalAdmin sign calls below: its policies must allow them.
+    ic.attach_managed_policy_to_permission_set(AttachManagedPolicyToPermissionSetRequest(
+        instance_id=iid, permission_set_id=admin,
+        body=AttachManagedPolicyToPermissionSetReqBody(managed_policy_id=READ_ONLY)))
     assign(admin, created.user_id, "USER", management)
     assign(reader, group, "GROUP", member)
     assign(admin, group, "GROUP", member)

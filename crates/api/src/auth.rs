@@ -65,7 +65,12 @@ pub async fn check_head<'a>(state: &AppState, req: &'a Parts) -> Result<SignedHe
     }
     let key = state
         .callers
-        .resolve(&state.store, &state.keys.credentials, parsed.access)
+        .resolve(
+            &state.store,
+            &state.keys.credentials,
+            &state.catalog,
+            parsed.access,
+        )
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "credential lookup failed");
@@ -123,6 +128,7 @@ pub fn verify(head: SignedHead<'_>, req: &Parts, body: &[u8]) -> Result<Caller, 
         access_key: Arc::clone(&key.access_key),
         account: key.account.clone(),
         temporary: key.security_token_sha256.is_some(),
+        agency: key.agency.clone(),
     })
 }
 

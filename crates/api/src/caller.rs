@@ -1,8 +1,10 @@
 //! Who is calling: an access key resolved to its secret and its account, cached briefly so that a
 //! signed request needs no store round trip to authenticate.
 
+use crate::agency::{Agency, CompiledPolicies};
 use iic_domain::crypto::Sealer;
 use iic_domain::organizations::AccountStatus;
+use iic_domain::permission_set::Catalog;
 use iic_store::{Project, SharedStore, StoreError};
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -56,6 +58,8 @@ pub struct ResolvedKey {
     pub security_token_sha256: Option<Vec<u8>>,
     /// Unix ms; only temporary keys expire.
     pub expires_at: Option<i64>,
+    /// What the policies of a temporary key see of it; None for a permanent key.
+    pub agency: Option<Arc<Agency>>,
     fetched_at: i64,
 }
 
@@ -74,6 +78,8 @@ pub struct Caller {
     pub access_key: Arc<str>,
     pub account: Arc<AccountInfo>,
     pub temporary: bool,
+    /// The agency a temporary key acts under; its policies decide what the key may do.
+    pub agency: Option<Arc<Agency>>,
 }
 
 pub struct CallerCache {
@@ -81,6 +87,7 @@ pub struct CallerCache {
     keys: RwLock<HashMap<String, Arc<ResolvedKey>>>,
     /// The last revocation count read from the store (see [`REVOCATIONS`]).
     revocations_seen: AtomicI64,
+    compiled: CompiledPolicies,
 }
 
 /// The meta counter that every change taking access away from a cached key bumps (a key deleted,
@@ -97,6 +104,7 @@ impl CallerCache {
             ttl_ms,
             keys: RwLock::new(HashMap::new()),
             revocations_seen: AtomicI64::new(0),
+            compiled: CompiledPolicies::default(),
         }
     }
 
@@ -117,6 +125,7 @@ impl CallerCache {
         &self,
         store: &SharedStore,
         sealer: &Sealer,
+        catalog: &Catalog,
         access_key: &str,
     ) -> Result<Option<Arc<ResolvedKey>>, ResolveError> {
         let now = iic_domain::clock::now_millis();
@@ -143,6 +152,15 @@ impl CallerCache {
             None => false,
         };
         let projects = store.list_projects(&account.id).await?;
+        let agency = match cred.security_token_sha256 {
+            None => None,
+            Some(_) => Some(Arc::new(
+                match store.agency_of_credential(&cred.access_key).await? {
+                    Some(record) => self.compiled.agency(record, &account.name, catalog),
+                    None => Agency::none(),
+                },
+            )),
+        };
         let resolved = Arc::new(ResolvedKey {
             access_key: Arc::from(cred.access_key.as_str()),
             signing_key: iic_domain::signing::SigningKey::new(&secret),
@@ -156,6 +174,7 @@ impl CallerCache {
             }),
             security_token_sha256: cred.security_token_sha256.and_then(|h| hex::decode(h).ok()),
             expires_at: cred.expires_at,
+            agency,
             fetched_at: now,
         });
         let mut map = self.keys.write();

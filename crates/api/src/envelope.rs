@@ -108,6 +108,7 @@ pub fn render_error(
                 path: path.to_string(),
                 reason: denial.reason.clone(),
                 time: iic_domain::clock::now_millis(),
+                policy: denial.policy.clone(),
             };
             let body = serde_json::json!({
                 "error_code": err.code,

@@ -4,6 +4,7 @@
 //! guard, the error envelope and the access log; a thin handler does the work.
 
 pub mod actions;
+pub mod agency;
 pub mod auth;
 pub mod authorize;
 pub mod body;
@@ -21,6 +22,7 @@ pub mod pages;
 pub mod paging;
 pub mod password_work;
 pub mod pipeline;
+mod policy_gate;
 pub mod portal;
 pub mod state;
 pub mod user_mail;

@@ -9,6 +9,7 @@ use crate::auth;
 use crate::body::{self, BodyRead};
 use crate::envelope::{Failure, RawBody};
 use crate::extract::QueryParams;
+use crate::policy_gate;
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::handler::Handler;
@@ -323,6 +324,17 @@ where
                 Ok(ok) => ok,
                 Err(e) => return answer(&op, e),
             };
+            if let Some(caller) = caller.as_ref().filter(|c| c.agency.is_some()) {
+                let path = path_params(&mut parts, &state).await;
+                let judged =
+                    policy_gate::check(&state, &op, &parts, &path, &query, &read.bytes, caller)
+                        .await;
+                if let Err(e) = judged {
+                    let mut resp = answer(&op, e);
+                    resp.extensions_mut().insert(caller.clone());
+                    return resp;
+                }
+            }
             if let Some(caller) = &caller {
                 parts.extensions.insert(caller.clone());
             }
@@ -339,6 +351,21 @@ where
             resp.extensions_mut().insert(op);
             resp
         })
+    }
+}
+
+/// The request's path parameters by name (empty when the route has none).
+async fn path_params(
+    parts: &mut axum::http::request::Parts,
+    state: &AppState,
+) -> Vec<(String, String)> {
+    use axum::extract::{FromRequestParts, RawPathParams};
+    match RawPathParams::from_request_parts(parts, state).await {
+        Ok(params) => params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        Err(_) => Vec::new(),
     }
 }
 

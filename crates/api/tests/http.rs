@@ -72,6 +72,8 @@ async fn temporary_credentials_need_their_token_and_expire() {
         "temp-secret".to_string(),
     );
 
+    // Authenticated, but issued outside the portal: it acts under no agency, so no policy
+    // allows it anything.
     let (s, b, _) = call(
         &f.app,
         signed(
@@ -83,7 +85,14 @@ async fn temporary_credentials_need_their_token_and_expire() {
         ),
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(b["error_code"], "IIC.1000");
+    let keys = iic_api::ServerKeys::derive(&f.master);
+    let blob = b["encoded_authorization_message"].as_str().unwrap_or("");
+    let ctx = iic_domain::authz::decode(&keys.authorization, blob).expect("decodes");
+    let story = ctx.policy.expect("a policy story");
+    assert_eq!(story.decision, "denied: the agency has no policies");
+    assert_eq!(story.resources, ["*"]);
 
     let (s, b, _) = call(&f.app, signed("GET", "/v1/instances", "", &temp, &[])).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);

@@ -21,6 +21,31 @@ pub struct AuthorizationContext {
     pub reason: String,
     /// Unix milliseconds.
     pub time: i64,
+    /// When the policies of a temporary credential decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyStory>,
+}
+
+/// What the policies of a temporary credential were asked and answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PolicyStory {
+    /// The resource URNs evaluated (`*` for an action on no particular resource).
+    pub resources: Vec<String>,
+    /// The policies considered, by name, in evaluation order.
+    pub policies: Vec<String>,
+    /// The statement that denied, or that none allowed.
+    pub decision: String,
+    /// Every condition key the policies read, with the request's values (null: absent).
+    pub conditions: Vec<ConditionValue>,
+    /// The permission set the credential acts under.
+    pub permission_set_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionValue {
+    pub key: String,
+    pub values: Option<Vec<String>>,
 }
 
 pub fn encode(sealer: &Sealer, ctx: &AuthorizationContext) -> String {
@@ -80,6 +105,17 @@ mod tests {
             path: "/v1/instances".into(),
             reason: "member account".into(),
             time: 1,
+            policy: Some(PolicyStory {
+                resources: vec!["*".into()],
+                policies: vec!["custom identity policy".into()],
+                decision: "denied: no statement of the 1 policies allows it".into(),
+                conditions: vec![ConditionValue {
+                    key: "g:MFAPresent".into(),
+                    values: Some(vec!["false".into()]),
+                }],
+                permission_set_id: "ps-1".into(),
+                user_id: "u".into(),
+            }),
         }
     }
 

@@ -11,6 +11,8 @@ pub struct Denial {
     pub action: String,
     /// Plain-language reason, for the operator who decodes the message.
     pub reason: String,
+    /// When policies decided: what they were asked and what they answered.
+    pub policy: Option<crate::authz::PolicyStory>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,7 @@ impl ApiError {
             denial: Some(Box::new(Denial {
                 action: action.to_string(),
                 reason: reason.into(),
+                policy: None,
             })),
         }
     }
@@ -150,6 +153,41 @@ impl ApiError {
         self.denial = Some(Box::new(Denial {
             action: action.to_string(),
             reason: reason.into(),
+            policy: None,
+        }));
+        self
+    }
+
+    /// 403 `IIC.1000`: the policies of the caller's agency do not allow `action`.
+    pub fn no_permission(action: &str, story: crate::authz::PolicyStory) -> Self {
+        ApiError::new(
+            403,
+            "IIC.1000",
+            format!("No permission for action {action}."),
+        )
+        .with_policy_denial(action, story)
+    }
+
+    /// 403 `IIC.1001`: `action` depends on `dependency`, which the policies do not allow.
+    pub fn dependency_denied(
+        action: &str,
+        dependency: &str,
+        story: crate::authz::PolicyStory,
+    ) -> Self {
+        ApiError::new(
+            403,
+            "IIC.1001",
+            format!("Access denied: {action} depends on {dependency}, which is not allowed."),
+        )
+        .with_policy_denial(dependency, story)
+    }
+
+    /// Attaches the story of a policy decision to be sealed into the denial's message.
+    pub fn with_policy_denial(mut self, action: &str, story: crate::authz::PolicyStory) -> Self {
+        self.denial = Some(Box::new(Denial {
+            action: action.to_string(),
+            reason: story.decision.clone(),
+            policy: Some(story),
         }));
         self
     }

@@ -24,6 +24,7 @@ fn decode_authorization_message_reveals_the_denial_to_the_key_holder_only() {
         path: "/v1/instances".into(),
         reason: "not the management account".into(),
         time: 1,
+        policy: None,
     };
     let blob = authz::encode(&sealer, &ctx);
 

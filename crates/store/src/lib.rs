@@ -10,6 +10,7 @@
 mod account_codec;
 mod account_creation;
 mod accounts;
+mod agency;
 mod assignments;
 mod credentials;
 mod db;
@@ -36,6 +37,7 @@ mod temporary_credentials;
 mod user_mail;
 mod webauthn;
 
+pub use agency::{AgencyRecord, SetTags};
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
 pub use iic_domain::directory::password::PasswordPolicy;

@@ -80,6 +80,16 @@ pub fn not_management() -> ApiError {
     )
 }
 
+/// 403 `Organizations.1007`: the policies of the caller's agency do not allow `action`.
+pub fn policy_denied(action: &str, story: crate::authz::PolicyStory) -> ApiError {
+    ApiError::new(
+        403,
+        "Organizations.1007",
+        format!("Policy doesn't allow '{action}' to be performed."),
+    )
+    .with_policy_denial(action, story)
+}
+
 /// 401 `Organizations.1002`.
 pub fn not_management_or_delegate() -> ApiError {
     ApiError::new(
