@@ -28,10 +28,12 @@ def basic_credentials(server, project_id="auto"):
                             server.creds["project_id"] if project_id == "auto" else project_id)
 
 
-def identity_store(server, project_id="auto", ak=None, sk=None):
+def identity_store(server, project_id="auto", ak=None, sk=None, security_token=None):
     from huaweicloudsdkidentitycenterstore.v1 import IdentityCenterStoreClient
     creds = BasicCredentials(ak or server.creds["access_key"], sk or server.creds["secret_key"],
                              server.creds["project_id"] if project_id == "auto" else project_id)
+    if security_token:
+        creds = creds.with_security_token(security_token)
     return (IdentityCenterStoreClient.new_builder()
             .with_http_config(http_config())
             .with_credentials(creds)

@@ -20,11 +20,15 @@ from huaweicloudsdkidentitycenter.v1 import (
     StartIdentityCenterRequest, TagDto, TagResourceReqBody)
 from huaweicloudsdkidentitycenterportalapi.v1 import (
     GetAgencyCredentialsRequest, ListAccountAgenciesRequest)
-from huaweicloudsdkorganizations.v1 import ListAccountsRequest
+from huaweicloudsdkidentitycenterstore.v1 import (
+    CreateUserReqBody, CreateUserRequest, ListUsersRequest, NameDto)
+from huaweicloudsdkorganizations.v1 import (
+    DelegatedAdministratorReqBody, ListAccountsRequest, RegisterDelegatedAdministratorRequest)
 
 from iic_harness import expect_error, iic_cli, new_server
 from portal_world import READ_ONLY, create_otp_user, wait_until
-from sdk_clients import identity_center, organizations
+from sdk_clients import identity_center, identity_store, organizations
+from test_assignments import member_account
 from test_portal import portal_client, sign_in_token
 
 NEW_PASSWORD = "Correct-Horse-9-Battery"
@@ -73,7 +77,11 @@ SETS = {
         "DateGreaterThan": {"g:CurrentTime": ["2001-01-01T00:00:00Z"]}})),
     "NoDependency": document(allow("IdentityCenter:instance:list")),
     "Changing": None,
+    "Everything": document(allow("*")),
 }
+# Where each set is assigned besides the management account.
+ON_DELEGATE, ON_PLAIN_MEMBER = "ReadOnly", "Everything"
+IDENTITY_CENTER = "service.IdentityCenter"
 
 
 def put_custom_policy(ic, iid, ps, doc):
@@ -106,6 +114,11 @@ def world():
     iid, sid = ins.instance_id, ins.identity_store_id
     user_id, otp = create_otp_user(server, sid, "pat")
     management = server.creds["account_id"]
+    org = organizations(server)
+    delegate, plain = member_account(org, "delegate"), member_account(org, "plain-member")
+    org.register_delegated_administrator(RegisterDelegatedAdministratorRequest(
+        body=DelegatedAdministratorReqBody(service_principal=IDENTITY_CENTER,
+                                           account_id=delegate)))
 
     def permission_set(name, tags=None):
         return ic.create_permission_set(CreatePermissionSetRequest(
@@ -123,35 +136,54 @@ def world():
                 body=AttachManagedPolicyToPermissionSetReqBody(managed_policy_id=READ_ONLY)))
         else:
             put_custom_policy(ic, iid, ps, doc.replace("{blue}", blue))
-        rid = ic.create_account_assignment(CreateAccountAssignmentRequest(
-            instance_id=iid, body=CreateAccountAssignmentReqBody(
-                permission_set_id=ps, principal_id=user_id, principal_type="USER",
-                target_id=management, target_type="ACCOUNT"))
-        ).account_assignment_creation_status.request_id
-        done = wait_until(lambda: ic.describe_account_assignment_creation_status(
-            DescribeAccountAssignmentCreationStatusRequest(instance_id=iid, request_id=rid)
-        ).account_assignment_creation_status, settled, "assignment")
-        assert done.status == "SUCCEEDED", done.failure_reason
+        targets = [management] + [account for account, on in ((delegate, ON_DELEGATE),
+                                                               (plain, ON_PLAIN_MEMBER))
+                                   if on == name]
+        for target in targets:
+            rid = ic.create_account_assignment(CreateAccountAssignmentRequest(
+                instance_id=iid, body=CreateAccountAssignmentReqBody(
+                    permission_set_id=ps, principal_id=user_id, principal_type="USER",
+                    target_id=target, target_type="ACCOUNT"))
+            ).account_assignment_creation_status.request_id
+            done = wait_until(lambda: ic.describe_account_assignment_creation_status(
+                DescribeAccountAssignmentCreationStatusRequest(instance_id=iid, request_id=rid)
+            ).account_assignment_creation_status, settled, "assignment")
+            assert done.status == "SUCCEEDED", done.failure_reason
         sets[name] = ps
     w = dict(server=server, sid=sid, iid=iid, otp=otp, sets=sets, blue=blue, red=red,
-             management=management)
+             management=management, delegate=delegate, plain=plain)
     w["token"] = sign_in_token(w, otp, NEW_PASSWORD)
     yield w
     server.close()
 
 
-def acting_as(w, set_name):
-    """Fresh temporary credentials of the set, as an admin-API and an Organizations client."""
+class Acting:
+    """The SDK clients of one set of temporary credentials."""
+
+    def __init__(self, server, account, c):
+        keys = dict(ak=c.access_key_id, sk=c.secret_access_key, security_token=c.session_token)
+        self.ic = identity_center(server, domain_id=account, **keys)
+        self.org = organizations(server, account_id=account, **keys)
+        self.store = identity_store(server, project_id=None, **keys)
+
+
+def acting_as(w, set_name, account=None):
+    """Fresh temporary credentials of the set on the account (the management account unless
+    said): an admin-API and an Organizations client."""
+    a = credentials_of(w, set_name, account)
+    return a.ic, a.org
+
+
+def credentials_of(w, set_name, account=None):
+    account = account or w["management"]
     portal = portal_client(w["server"])
     urns = {a.permission_set_name: a.agency_urn for a in portal.list_account_agencies(
-        ListAccountAgenciesRequest(access_token=w["token"], account_id=w["management"])
+        ListAccountAgenciesRequest(access_token=w["token"], account_id=account)
     ).agency_list}
     c = portal.get_agency_credentials(GetAgencyCredentialsRequest(
-        access_token=w["token"], target_account_id=w["management"],
+        access_token=w["token"], target_account_id=account,
         agency_urn=urns[set_name])).agency_credentials
-    keys = (c.access_key_id, c.secret_access_key)
-    return (identity_center(w["server"], *keys, security_token=c.session_token),
-            organizations(w["server"], *keys, security_token=c.session_token))
+    return Acting(w["server"], account, c)
 
 
 def denied(w, fn, action, code="IIC.1000", status=403):
@@ -294,3 +326,32 @@ def test_a_changed_policy_takes_effect_once_provisioned(world):
                    "IdentityCenter:permissionSet:list")
     assert story["policy"]["policies"] == ["custom identity policy",
                                            "IdentityCenterReadOnlyAccess"], story
+
+
+def test_the_identity_store_api_is_judged_too(world):
+    store = credentials_of(world, "ReadOnly").store
+    assert store.list_users(ListUsersRequest(identity_store_id=world["sid"])).users
+    story = denied(world, lambda: store.create_user(CreateUserRequest(
+        identity_store_id=world["sid"], body=CreateUserReqBody(
+            user_name="sneaky", display_name="Sneaky", password_mode="OTP",
+            name=NameDto(family_name="S", given_name="N")))), "IdentityCenter:user:create")
+    assert story["policy"]["resources"] == ["*"], story
+
+
+def test_a_delegated_administrator_is_judged_by_its_policies(world):
+    ic, _ = acting_as(world, ON_DELEGATE, world["delegate"])
+    assert ic.list_instances(ListInstancesRequest()).instances
+    story = denied(world, lambda: ic.create_permission_set(CreatePermissionSetRequest(
+        instance_id=world["iid"], body=CreatePermissionSetReqBody(name="FromDelegate"))),
+        "IdentityCenter:permissionSet:create")
+    assert story["account_id"] == world["delegate"], story
+
+
+def test_other_accounts_meet_the_caller_checks_first(world):
+    # Whatever its policies allow, a member account that administers nothing is refused by
+    # the admin API's caller check.
+    ic, org = acting_as(world, ON_PLAIN_MEMBER, world["plain"])
+    expect_error(lambda: ic.list_instances(ListInstancesRequest()), 403, "IIC.1215")
+    # Organizations judges policies first, then its own rules: allowed by policy, refused as
+    # neither the management account nor a delegated administrator.
+    expect_error(lambda: org.list_accounts(ListAccountsRequest()), 401, "Organizations.1002")
