@@ -1,5 +1,6 @@
 //! The domain layer of iic: plain types and functions with no I/O.
 
+pub mod access_control;
 pub mod agency_policy;
 pub mod assignment;
 pub mod authz;

@@ -5,6 +5,7 @@
 //! with the stored one in constant time, so neither the database nor the comparison tells an
 //! attacker how close a guess came.
 
+use crate::access_control::PrincipalTags;
 use crate::crypto::{ct_eq, to_hex};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -29,6 +30,9 @@ pub struct Session {
     pub ended_at: Option<i64>,
     /// Whether the sign-in proved a second factor (`g:MFAPresent` of what derives from it).
     pub mfa_present: bool,
+    /// The principal tags the instance's attributes for access control gave the user when the
+    /// session opened; the store resolves them as it stores the session.
+    pub principal_tags: PrincipalTags,
 }
 
 /// What the sign-in hands the browser: the cookie value, shown once and never stored.
@@ -85,6 +89,7 @@ pub fn issue(
             user_agent,
             ended_at: None,
             mfa_present: false,
+            principal_tags: PrincipalTags::new(),
         },
     }
 }

@@ -7,6 +7,7 @@
 //! differs between the two databases lives in `db/` and `schema.rs`, and is listed in
 //! docs/development.md.
 
+mod access_control;
 mod account_codec;
 mod account_creation;
 mod accounts;

@@ -1,5 +1,6 @@
 //! Records the store keeps that are not domain types of their own yet.
 
+use iic_domain::access_control::{Configuration, PrincipalTags};
 use iic_domain::assignment::{PrincipalType, RequestKind, RequestStatus};
 use iic_domain::job::JobKind;
 use iic_domain::organizations::{AccountStatus, ClosureState, CreationState, JoinMethod, Refusal};
@@ -62,6 +63,9 @@ pub struct Provenance {
     /// The provisioned version of the set's policies and when that snapshot was taken (Unix ms).
     pub policy_version: i64,
     pub policy_provisioned_at: i64,
+    /// The principal tags of the session, copied when the credential was issued
+    /// (`g:PrincipalTag/<key>`).
+    pub principal_tags: PrincipalTags,
 }
 
 /// A temporary credential with its provenance and revocation time (Unix ms).
@@ -386,4 +390,21 @@ pub struct AssignmentTargets {
     pub principal: bool,
     /// The account, active and in the instance's organization.
     pub account: bool,
+}
+
+/// An instance's attributes for access control, as stored (times in Unix ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessControlConfiguration {
+    pub configuration: Configuration,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What creating an instance's access-control configuration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessControlWrite {
+    Done,
+    NoSuchInstance,
+    /// The instance has one already.
+    AlreadyExists,
 }

@@ -6,25 +6,29 @@
 //! tokens and the temporary credentials issued under them, in the same transaction. A user holds at most
 //! [`MAX_LIVE_SESSIONS`] open sessions: a sign-in beyond them ends the oldest.
 
-use crate::db::{Db, FromRow, Row, Sql, TextList};
+use crate::access_control;
+use crate::db::{to_json, Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
-use crate::{Page, Store, StoreResult};
+use crate::{Page, Store, StoreError, StoreResult};
+use iic_domain::access_control::PrincipalTags;
+use iic_domain::directory::user::UserProfile;
 use iic_domain::session::{parse_cookie, Session, MAX_LIVE_SESSIONS};
 
 macro_rules! session_columns {
     () => {
-        "seq, session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, ended_at, mfa_present"
+        "seq, session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, ended_at, mfa_present, principal_tags"
     };
 }
 
-/// Locks the user against a concurrent disable or delete until the session is written, so that
-/// a session is never left live for a user who is gone.
+/// The profile of an enabled user (whose attributes the principal tags come from), locking the
+/// user against a concurrent disable or delete until the session is written, so that a session
+/// is never left live for a user who is gone.
 static USER_ENABLED: Sql = Sql::new(
-    "SELECT 1 FROM users WHERE identity_store_id = $1 AND user_id = $2 AND enabled FOR SHARE",
+    "SELECT profile FROM users WHERE identity_store_id = $1 AND user_id = $2 AND enabled FOR SHARE",
 );
 static INSERT: Sql = Sql::new(
-    "INSERT INTO sessions (session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, mfa_present)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    "INSERT INTO sessions (session_id, identity_store_id, user_id, secret_sha256, created_at, not_valid_after, ip_address, user_agent, mfa_present, principal_tags)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 );
 static LIVE: Sql = Sql::new(concat!(
     "SELECT ",
@@ -79,6 +83,7 @@ impl FromRow for Session {
             user_agent: r.get(8)?,
             ended_at: r.get(9)?,
             mfa_present: r.get(10)?,
+            principal_tags: r.json(11)?,
         })
     }
 }
@@ -127,15 +132,28 @@ pub(crate) async fn end(
 impl Store {
     /// Stores a new session of an enabled user and returns its id, ending the user's oldest
     /// sessions beyond [`MAX_LIVE_SESSIONS`]; None when the user does not exist or is disabled.
+    /// The session's principal tags are resolved here, in the same transaction, from the
+    /// attributes for access control of the identity store's instance and the user's profile
+    /// as they are now; the `principal_tags` of `session` are not read.
     pub async fn create_session(&self, session: &Session) -> StoreResult<Option<String>> {
+        const OP: &str = "create_session";
         let s = session.clone();
-        self.write("create_session", async move |db| {
-            if !db
-                .exists(&USER_ENABLED, &[&s.identity_store_id, &s.user_id])
-                .await?
-            {
+        self.write(OP, async move |db| {
+            let profile: Option<String> = db
+                .query_opt(&USER_ENABLED, &[&s.identity_store_id, &s.user_id])
+                .await?;
+            let Some(profile) = profile else {
                 return Ok(None);
-            }
+            };
+            let tags = match access_control::of_identity_store(db, &s.identity_store_id).await? {
+                Some(configuration) => {
+                    let user: UserProfile =
+                        serde_json::from_str(&profile).map_err(|e| StoreError::backend(OP, e))?;
+                    configuration.resolve(&user)
+                }
+                None => PrincipalTags::new(),
+            };
+            let tags = to_json(OP, &tags)?;
             db.execute(
                 &INSERT,
                 &[
@@ -148,6 +166,7 @@ impl Store {
                     &s.ip_address,
                     &s.user_agent,
                     &s.mfa_present,
+                    &tags,
                 ],
             )
             .await?;

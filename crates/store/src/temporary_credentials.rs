@@ -16,7 +16,7 @@ use iic_domain::names::Named;
 /// Holds the session against a concurrent ending until the credential is written, so that a
 /// credential is never left live for a session that ended.
 static SESSION_LIVE: Sql = Sql::new(
-    "SELECT mfa_present FROM sessions WHERE session_id = $1 AND identity_store_id = $2 AND user_id = $3
+    "SELECT mfa_present, principal_tags FROM sessions WHERE session_id = $1 AND identity_store_id = $2 AND user_id = $3
        AND ended_at IS NULL AND not_valid_after > $4 FOR SHARE",
 );
 /// The provisioned snapshot of set $2 on account $3 when user $4 is assigned it there, directly
@@ -35,13 +35,13 @@ static ENTITLEMENT: Sql = Sql::new(
 static INSERT: Sql = Sql::new(
     "INSERT INTO credentials (access_key, account_id, secret_sealed, security_token_sha256,
        expires_at, created_at, user_id, identity_store_id, instance_id, permission_set_id,
-       policy_version, policy_provisioned_at, session_id, mfa_present)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+       policy_version, policy_provisioned_at, session_id, mfa_present, principal_tags)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
 );
 static GET: Sql = Sql::new(
     "SELECT access_key, account_id, secret_sealed, security_token_sha256, expires_at, created_at,
        user_id, identity_store_id, instance_id, permission_set_id, session_id, mfa_present,
-       policy_version, policy_provisioned_at, revoked_at
+       policy_version, policy_provisioned_at, revoked_at, principal_tags
      FROM credentials WHERE access_key = $1 AND session_id IS NOT NULL",
 );
 static REVOKE_IN_SESSIONS: Sql = Sql::new(
@@ -51,6 +51,22 @@ static SWEEP: Sql = Sql::new(
     "DELETE FROM credentials WHERE access_key IN
        (SELECT access_key FROM credentials WHERE expires_at <= $1 LIMIT $2)",
 );
+
+/// What a credential takes over from its session: whether it proved MFA, and its principal
+/// tags as the stored JSON object (copied unchanged).
+struct SessionFacts {
+    mfa_present: bool,
+    principal_tags: String,
+}
+
+impl FromRow for SessionFacts {
+    fn from_row(r: &Row<'_>) -> Result<Self, BoxError> {
+        Ok(SessionFacts {
+            mfa_present: r.get(0)?,
+            principal_tags: r.get(1)?,
+        })
+    }
+}
 
 struct Snapshot {
     version: i64,
@@ -88,6 +104,7 @@ impl FromRow for TemporaryCredential {
                 mfa_present: r.get(11)?,
                 policy_version: r.get(12)?,
                 policy_provisioned_at: r.get(13)?,
+                principal_tags: r.json(15)?,
             },
             revoked_at: r.get(14)?,
         })
@@ -125,13 +142,17 @@ impl Store {
     ) -> StoreResult<CredentialIssue> {
         let r = req.clone();
         self.write("issue_temporary_credential", async move |db| {
-            let session_mfa: Option<bool> = db
+            let live: Option<SessionFacts> = db
                 .query_opt(
                     &SESSION_LIVE,
                     &[&r.session_id, &r.identity_store_id, &r.user_id, &now],
                 )
                 .await?;
-            let Some(mfa_present) = session_mfa else {
+            let Some(SessionFacts {
+                mfa_present,
+                principal_tags,
+            }) = live
+            else {
                 return Ok(CredentialIssue::SessionEnded);
             };
             let (user, group) = (PrincipalType::User.name(), PrincipalType::Group.name());
@@ -176,6 +197,7 @@ impl Store {
                     &set.updated_at,
                     &r.session_id,
                     &mfa_present,
+                    &principal_tags,
                 ],
             )
             .await?;

@@ -1,5 +1,6 @@
 //! The IAM Identity Center admin API (`GlobalCredentials`, `X-Domain-Id`).
 
+mod access_control_attributes;
 mod assignments;
 pub(crate) mod instances;
 mod mfa_device_management;
@@ -58,6 +59,22 @@ pub fn routes() -> Routes {
         .add(
             Op::post("UpdateSsoConfiguration", "/v1/instances/{instance_id}/sso-configuration"),
             sso_configuration::update,
+        )
+        .add(
+            Op::post("CreateInstanceAccessControlAttributeConfiguration", "/v1/instances/{instance_id}/access-control-attribute-configuration"),
+            access_control_attributes::create,
+        )
+        .add(
+            Op::get("DescribeInstanceAccessControlAttributeConfiguration", "/v1/instances/{instance_id}/access-control-attribute-configuration"),
+            access_control_attributes::describe,
+        )
+        .add(
+            Op::put("UpdateInstanceAccessControlAttributeConfiguration", "/v1/instances/{instance_id}/access-control-attribute-configuration"),
+            access_control_attributes::update,
+        )
+        .add(
+            Op::delete("DeleteInstanceAccessControlAttributeConfiguration", "/v1/instances/{instance_id}/access-control-attribute-configuration"),
+            access_control_attributes::delete,
         )
         .add(
             Op::post("CreatePermissionSet", "/v1/instances/{instance_id}/permission-sets").body_limit(DOCUMENT_BODY),

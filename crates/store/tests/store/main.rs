@@ -18,6 +18,7 @@ macro_rules! suite {
     };
 }
 
+mod access_control;
 mod assignments;
 mod common;
 mod directory;

@@ -9,6 +9,7 @@ suite!(
     assigned_accounts_and_sets_count_groups_once_and_page,
     credentials_carry_provenance_and_end_with_their_session,
     credentials_need_an_assignment_a_provisioned_set_and_its_name,
+    credentials_copy_the_principal_tags_of_their_session,
     expired_credentials_are_swept,
 );
 
@@ -203,6 +204,72 @@ async fn assigned_accounts_and_sets_count_groups_once_and_page(store: SharedStor
         .is_empty());
 }
 
+/// A credential carries the tags its session resolved at sign-in, even after the instance's
+/// configuration changes.
+async fn credentials_copy_the_principal_tags_of_their_session(store: SharedStore) {
+    use iic_domain::access_control::{AccessControlAttribute, AttributeValue, Configuration};
+    let w = world(&store).await;
+    w.assign(&store, 1, w.group(), 0).await;
+    let attribute = |key: &str, source: &str| AccessControlAttribute {
+        key: key.into(),
+        value: AttributeValue {
+            source: vec![source.into()],
+        },
+    };
+    let configuration = Configuration {
+        access_control_attributes: vec![
+            attribute("email", "${user:email}"),
+            attribute("dept", "${path:enterprise.department}"),
+        ],
+    };
+    assert_eq!(
+        store
+            .create_access_control_configuration(&w.instance_id, &configuration, NOW)
+            .await
+            .expect("configure"),
+        AccessControlWrite::Done
+    );
+    let session = w.session(&store).await;
+    store
+        .delete_access_control_configuration(&w.instance_id)
+        .await
+        .expect("delete");
+    let ask = w.ask(&session, 1, 0);
+    assert!(matches!(
+        store
+            .issue_temporary_credential(&ask, NOW + 5)
+            .await
+            .expect("issue"),
+        CredentialIssue::Issued { .. }
+    ));
+    let t = store
+        .get_temporary_credential(&ask.access_key)
+        .await
+        .expect("get")
+        .expect("temporary");
+    let expected: Vec<(String, String)> = vec![("email".into(), "alice@Example.com".into())];
+    assert_eq!(
+        t.provenance.principal_tags.into_iter().collect::<Vec<_>>(),
+        expected,
+        "the session's tags, though the configuration went after the sign-in; no tag for a missing department"
+    );
+    let later = w.session(&store).await;
+    let ask = w.ask(&later, 1, 0);
+    store
+        .issue_temporary_credential(&ask, NOW + 6)
+        .await
+        .expect("issue");
+    let t = store
+        .get_temporary_credential(&ask.access_key)
+        .await
+        .expect("get")
+        .expect("temporary");
+    assert!(
+        t.provenance.principal_tags.is_empty(),
+        "a session opened without a configuration has no tags"
+    );
+}
+
 async fn credentials_carry_provenance_and_end_with_their_session(store: SharedStore) {
     let w = world(&store).await;
     w.assign(&store, 1, w.group(), 0).await;
@@ -245,6 +312,7 @@ async fn credentials_carry_provenance_and_end_with_their_session(store: SharedSt
             mfa_present: false,
             policy_version: 1,
             policy_provisioned_at: 20,
+            principal_tags: Default::default(),
         }
     );
     assert_eq!(t.revoked_at, None);
