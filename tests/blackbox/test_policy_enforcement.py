@@ -10,23 +10,27 @@ import time
 
 import pytest
 from huaweicloudsdkidentitycenter.v1 import (
+    AccessControlAttributeDto, AccessControlAttributeValueDto,
     AttachManagedPolicyToPermissionSetReqBody, AttachManagedPolicyToPermissionSetRequest,
     CreateAccountAssignmentReqBody, CreateAccountAssignmentRequest, CreatePermissionSetReqBody,
-    CreatePermissionSetRequest, CreateTagResourceRequest,
+    CreateInstanceAccessControlAttributeConfigurationReqBody,
+    CreateInstanceAccessControlAttributeConfigurationRequest, CreatePermissionSetRequest,
+    CreateTagResourceRequest,
     DescribeAccountAssignmentCreationStatusRequest, DescribePermissionSetProvisioningStatusRequest,
     DescribePermissionSetRequest, ListInstancesRequest, ListPermissionSetsRequest,
     ProvisionPermissionSetReqBody, ProvisionPermissionSetRequest,
     PutCustomPolicyToPermissionSetReqBody, PutCustomPolicyToPermissionSetRequest,
-    StartIdentityCenterRequest, TagDto, TagResourceReqBody)
+    InstanceAccessControlAttributeConfigurationDto, StartIdentityCenterRequest, TagDto,
+    TagResourceReqBody)
 from huaweicloudsdkidentitycenterportalapi.v1 import (
     GetAgencyCredentialsRequest, ListAccountAgenciesRequest)
 from huaweicloudsdkidentitycenterstore.v1 import (
-    CreateUserReqBody, CreateUserRequest, ListUsersRequest, NameDto)
+    CreateUserReqBody, CreateUserRequest, EmailDto, EnterpriseDto, ListUsersRequest, NameDto)
 from huaweicloudsdkorganizations.v1 import (
     DelegatedAdministratorReqBody, ListAccountsRequest, RegisterDelegatedAdministratorRequest)
 
 from iic_harness import expect_error, iic_cli, new_server
-from portal_world import READ_ONLY, create_otp_user, wait_until
+from portal_world import READ_ONLY, wait_until
 from sdk_clients import identity_center, identity_store, organizations
 from test_assignments import member_account
 from test_portal import portal_client, sign_in_token
@@ -78,6 +82,10 @@ SETS = {
     "NoDependency": document(allow("IdentityCenter:instance:list")),
     "Changing": None,
     "Everything": document(allow("*")),
+    "Engines": document(allow("*", Condition={
+        "StringEquals": {"g:PrincipalTag/dept": ["Engines"], "g:UserName": ["pat"]}})),
+    "Finance": document(allow("*", Condition={
+        "StringEquals": {"g:PrincipalTag/dept": ["Finance"]}})),
 }
 # Where each set is assigned besides the management account.
 ON_DELEGATE, ON_PLAIN_MEMBER = "ReadOnly", "Everything"
@@ -112,7 +120,21 @@ def world():
     ic.start_identity_center(StartIdentityCenterRequest())
     ins = ic.list_instances(ListInstancesRequest()).instances[0]
     iid, sid = ins.instance_id, ins.identity_store_id
-    user_id, otp = create_otp_user(server, sid, "pat")
+    created = identity_store(server).create_user(CreateUserRequest(
+        identity_store_id=sid, body=CreateUserReqBody(
+            user_name="pat", display_name="Pat Doe", password_mode="OTP",
+            name=NameDto(family_name="Doe", given_name="Pat"),
+            emails=[EmailDto(value="pat@example.com", type="work", primary=True)],
+            enterprise=EnterpriseDto(department="Engines"))))
+    user_id, otp = created.user_id, created.password
+    # Attributes for access control: the department becomes the session tag `dept`.
+    ic.create_instance_access_control_attribute_configuration(
+        CreateInstanceAccessControlAttributeConfigurationRequest(
+            instance_id=iid, body=CreateInstanceAccessControlAttributeConfigurationReqBody(
+                instance_access_control_attribute_configuration=(
+                    InstanceAccessControlAttributeConfigurationDto(access_control_attributes=[
+                        AccessControlAttributeDto(key="dept", value=AccessControlAttributeValueDto(
+                            source=["${path:enterprise.department}"]))])))))
     management = server.creds["account_id"]
     org = organizations(server)
     delegate, plain = member_account(org, "delegate"), member_account(org, "plain-member")
@@ -281,6 +303,16 @@ def test_resource_urns(world):
                    "IdentityCenter:permissionSet:describe")
     assert f"IdentityCenter::system:permissionSet:{world['red']}" in \
         story["policy"]["resources"], story
+
+
+def test_principal_tags_from_attributes_for_access_control(world):
+    ic, _ = acting_as(world, "Engines")
+    assert ic.list_instances(ListInstancesRequest()).instances
+    ic, _ = acting_as(world, "Finance")
+    story = denied(world, lambda: ic.list_instances(ListInstancesRequest()),
+                   "IdentityCenter:instance:list")
+    assert story["policy"]["conditions"] == [{"key": "g:PrincipalTag/dept",
+                                              "values": ["Engines"]}], story
 
 
 def test_current_time(world):

@@ -86,6 +86,12 @@ impl CompiledPolicies {
         if let Some(name) = &record.user_name {
             context.push(("g:UserName".to_string(), vec![name.clone()]));
         }
+        context.extend(
+            record
+                .principal_tags
+                .iter()
+                .map(|(k, v)| (format!("g:PrincipalTag/{k}"), vec![v.clone()])),
+        );
         Agency {
             policies,
             permission_set_id: record.permission_set_id,

@@ -6,11 +6,12 @@
 use crate::db::{FromRow, Row, Sql};
 use crate::error::BoxError;
 use crate::{Store, StoreResult};
+use iic_domain::access_control::PrincipalTags;
 use iic_domain::organizations::Tag;
 
 static AGENCY: Sql = Sql::new(
     "SELECT c.user_id, u.profile, c.instance_id, c.permission_set_id, c.mfa_present,
-            ps.version, ps.snapshot
+            ps.version, ps.snapshot, c.principal_tags
      FROM credentials c
      LEFT JOIN users u ON u.user_id = c.user_id
      LEFT JOIN provisioned_sets ps
@@ -31,6 +32,8 @@ pub struct AgencyRecord {
     pub mfa_present: bool,
     /// The provisioned version and snapshot; None when the set left the account.
     pub provisioned: Option<(i64, String)>,
+    /// The session tags resolved at sign-in from the instance's access-control attributes.
+    pub principal_tags: PrincipalTags,
 }
 
 impl FromRow for AgencyRecord {
@@ -49,6 +52,7 @@ impl FromRow for AgencyRecord {
             permission_set_id: r.get(3)?,
             mfa_present: mfa_present.unwrap_or(false),
             provisioned: version.zip(snapshot),
+            principal_tags: r.json(7)?,
         })
     }
 }
