@@ -340,3 +340,107 @@ impl Context for RequestValues<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::{AuthKind, BodyKind, Verb};
+
+    fn op(path_names: &'static [(&'static str, &'static str)]) -> Operation {
+        Operation {
+            name: "X",
+            service: Service::IdentityCenter,
+            method: Verb::Get,
+            path: "/x",
+            auth: AuthKind::Signed,
+            body: BodyKind::None,
+            body_limit: 0,
+            path_names,
+        }
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn resources_come_from_the_path_and_the_tag_routes_name_no_instance() {
+        let path = pairs(&[("instance_id", "ins-1"), ("permission_set_id", "ps-1")]);
+        assert_eq!(from_path(&op(&[]), &path, "instance"), Some("ins-1"));
+        assert_eq!(from_path(&op(&[]), &path, "permissionSet"), Some("ps-1"));
+        assert_eq!(from_path(&op(&[]), &path, "account"), None);
+        let tag_route = op(&[("instance_id", "resource_type")]);
+        let path = pairs(&[
+            ("instance_id", "identitycenter:permissionset"),
+            ("resource_id", "ps-2"),
+        ]);
+        assert_eq!(from_path(&tag_route, &path, "instance"), None);
+        assert_eq!(from_path(&tag_route, &path, "permissionSet"), Some("ps-2"));
+    }
+
+    #[test]
+    fn resources_come_from_the_body_before_the_query() {
+        let query = QueryParams::parse("account_id=q-acct&permission_set_id=q-ps").expect("query");
+        let body = serde_json::json!({"target_id": "b-acct"});
+        assert_eq!(
+            from_request("account", &query, Some(&body)).as_deref(),
+            Some("b-acct")
+        );
+        assert_eq!(
+            from_request("permissionSet", &query, Some(&body)).as_deref(),
+            Some("q-ps")
+        );
+        assert_eq!(from_request("application", &query, Some(&body)), None);
+    }
+
+    #[test]
+    fn request_tags_take_keys_with_or_without_values() {
+        let body = serde_json::json!({"tags": [{"key": "env", "value": "dev"}, {"key": "team"}, {"value": "x"}]});
+        assert_eq!(
+            request_tags(&body),
+            vec![
+                ("env".to_string(), "dev".to_string()),
+                ("team".to_string(), String::new())
+            ]
+        );
+        assert!(request_tags(&serde_json::json!({"name": "x"})).is_empty());
+    }
+
+    #[test]
+    fn condition_values_are_made_on_demand() {
+        let fixed = vec![("g:MFAPresent".to_string(), vec!["false".to_string()])];
+        let tags = [("Env".to_string(), "dev".to_string())];
+        let resource_tags = [Tag {
+            key: "team".into(),
+            value: "blue".into(),
+        }];
+        let values = RequestValues {
+            fixed: &fixed,
+            now_ms: 1_700_000_000_000,
+            source_ip: "10.0.0.7".parse().ok(),
+            request_tags: &tags,
+            resource_tags: &resource_tags,
+        };
+        let get = |k: &str| values.values(k).map(|v| v.into_owned());
+        assert_eq!(get("g:mfapresent"), Some(vec!["false".to_string()]));
+        assert_eq!(
+            get("g:CurrentTime"),
+            Some(vec!["2023-11-14T22:13:20Z".to_string()])
+        );
+        assert_eq!(get("g:SourceIp"), Some(vec!["10.0.0.7".to_string()]));
+        assert_eq!(get("g:RequestTag/env"), Some(vec!["dev".to_string()]));
+        assert_eq!(get("g:RequestTag/team"), None);
+        assert_eq!(get("g:TagKeys"), Some(vec!["Env".to_string()]));
+        assert_eq!(get("g:ResourceTag/TEAM"), Some(vec!["blue".to_string()]));
+        assert_eq!(get("g:PrincipalTag/x"), None);
+        let untagged = RequestValues {
+            request_tags: &[],
+            source_ip: None,
+            ..values
+        };
+        assert_eq!(untagged.values("g:TagKeys"), None);
+        assert_eq!(untagged.values("g:SourceIp"), None);
+    }
+}

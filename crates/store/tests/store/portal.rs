@@ -11,6 +11,7 @@ suite!(
     credentials_need_an_assignment_a_provisioned_set_and_its_name,
     credentials_copy_the_principal_tags_of_their_session,
     expired_credentials_are_swept,
+    the_agency_of_a_credential_is_its_set_as_provisioned_now,
 );
 
 const NOW: i64 = 1_700_000_000_000;
@@ -490,5 +491,91 @@ async fn expired_credentials_are_swept(store: SharedStore) {
             .len(),
         permanent - 1,
         "only the expired temporary key went"
+    );
+}
+
+/// What policy evaluation reads of a credential: its holder, MFA, and the set as provisioned on
+/// its account now (gone once the set leaves the account); nothing for permanent, unknown or
+/// revoked keys. And a set's tags with its instance.
+async fn the_agency_of_a_credential_is_its_set_as_provisioned_now(store: SharedStore) {
+    let mut w = world(&store).await;
+    w.sets[1].content.tags = vec![iic_domain::organizations::Tag {
+        key: "team".into(),
+        value: "blue".into(),
+    }];
+    w.sets[1].version = 2;
+    store
+        .save_permission_set(&w.sets[1])
+        .await
+        .expect("tag the set");
+    w.assign(&store, 1, w.user(), 0).await;
+    let session = w.session_with(&store, true).await;
+    let ask = w.ask(&session, 1, 0);
+    store
+        .issue_temporary_credential(&ask, NOW + 5)
+        .await
+        .expect("issue");
+    let agency = store
+        .agency_of_credential(&ask.access_key)
+        .await
+        .expect("read")
+        .expect("a temporary credential has an agency");
+    assert_eq!(agency.user_id, w.user_id);
+    assert_eq!(agency.user_name.as_deref(), Some("alice"));
+    assert_eq!(agency.instance_id, w.instance_id);
+    assert_eq!(agency.permission_set_id, w.sets[1].permission_set_id);
+    assert!(agency.mfa_present);
+    assert!(agency.principal_tags.is_empty());
+    let (version, snapshot) = agency.provisioned.expect("provisioned");
+    assert_eq!(version, 2);
+    assert!(snapshot.contains("\"team\""), "{snapshot}");
+    let tags = store
+        .permission_set_tags(&w.sets[1].permission_set_id)
+        .await
+        .expect("tags")
+        .expect("the set exists");
+    assert_eq!(tags.instance_id, w.instance_id);
+    assert_eq!(tags.tags[0].value, "blue");
+    assert!(store
+        .permission_set_tags("ps-0000000000000000")
+        .await
+        .expect("tags")
+        .is_none());
+
+    w.unassign(&store, 1, w.user(), 0).await;
+    let agency = store
+        .agency_of_credential(&ask.access_key)
+        .await
+        .expect("read")
+        .expect("still an agency");
+    assert_eq!(agency.provisioned, None, "the set left the account");
+
+    let permanent = Credential {
+        access_key: "PERMANENTKEY".into(),
+        account_id: w.accounts[0].id.clone(),
+        secret_sealed: vec![1, 2, 3],
+        security_token_sha256: None,
+        expires_at: None,
+        created_at: 1,
+    };
+    store.insert_credential(&permanent).await.expect("insert");
+    for key in ["PERMANENTKEY", "NOSUCHKEY"] {
+        assert_eq!(
+            store.agency_of_credential(key).await.expect("read"),
+            None,
+            "{key}"
+        );
+    }
+    store
+        .end_sessions(&w.store_id, &w.user_id, &[session], NOW + 10)
+        .await
+        .expect("end");
+    assert_eq!(
+        store
+            .agency_of_credential(&ask.access_key)
+            .await
+            .expect("read"),
+        None,
+        "revoked with its session"
     );
 }
