@@ -863,6 +863,8 @@ mod tests {
                 "{api} {} needs one entry in actions.rs",
                 op.name
             );
+            assert_eq!(op.service.api_name(), api, "the routes' name of the API");
+            assert!(op.iam.is_some(), "{} found its entry when routed", op.name);
         }
         for entry in ACTIONS {
             assert!(

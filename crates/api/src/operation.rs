@@ -51,6 +51,18 @@ pub enum Service {
 }
 
 impl Service {
+    /// The name `iic operations` and the action table (`crate::actions`) use.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Service::IdentityCenter => "identitycenter",
+            Service::IdentityStore => "identitystore",
+            Service::Organizations => "organizations",
+            Service::Iam => "iam",
+            Service::Oidc => "oidc",
+            Service::Portal => "portal",
+        }
+    }
+
     /// A 400 of this API's family: `Organizations.400` for Organizations, `IIC.400` otherwise.
     pub fn bad_request(self, detail: impl std::fmt::Display) -> ApiError {
         self.adopt(ApiError::bad_request(detail))
@@ -140,6 +152,9 @@ pub struct Operation {
     /// Path parameters the catalogue names otherwise than the route must: `(route, catalogue)`.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub path_names: &'static [(&'static str, &'static str)],
+    /// Its IAM actions and resource types (None for the unsigned APIs), looked up once.
+    #[serde(skip)]
+    pub iam: Option<&'static crate::actions::OperationActions>,
 }
 
 impl Operation {
@@ -274,6 +289,7 @@ impl Routes {
             body: op.body,
             body_limit: op.body_limit,
             path_names: op.path_names,
+            iam: crate::actions::of(self.service.api_name(), op.name),
         });
         let endpoint = Endpoint {
             operation: Arc::clone(&operation),
@@ -325,7 +341,10 @@ where
                 Err(e) => return answer(&op, e),
             };
             if let Some(caller) = caller.as_ref().filter(|c| c.agency.is_some()) {
-                let path = path_params(&mut parts, &state).await;
+                let path = match op.iam.is_some_and(|a| !a.resources.is_empty()) {
+                    true => path_params(&mut parts, &state).await,
+                    false => Vec::new(),
+                };
                 let judged =
                     policy_gate::check(&state, &op, &parts, &path, &query, &read.bytes, caller)
                         .await;

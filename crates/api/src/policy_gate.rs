@@ -4,7 +4,7 @@
 //! left to the handlers' caller checks, as before. The action and resource types of an
 //! operation come from [`crate::actions`].
 
-use crate::actions::{self, OperationActions};
+use crate::actions::OperationActions;
 use crate::agency::Agency;
 use crate::caller::Caller;
 use crate::extract::QueryParams;
@@ -37,7 +37,7 @@ pub(crate) async fn check(
     let Some(agency) = &caller.agency else {
         return Ok(());
     };
-    let Some(entry) = actions::of(service_name(op.service), op.name) else {
+    let Some(entry) = op.iam else {
         return Ok(());
     };
     let Some(&action) = entry.actions.first() else {
@@ -68,11 +68,12 @@ pub(crate) async fn check(
         request_tags: &request_tags,
         resource_tags: &target.resource_tags,
     };
-    let mut checked: Vec<&str> = vec![action];
-    if entry.actions.len() > 1 && !request_tags.is_empty() {
-        checked.extend_from_slice(&entry.actions[1..]);
-    }
-    for action in checked {
+    // The first action always; the others (tagging at a creation) when the request has tags.
+    let checked = match request_tags.is_empty() {
+        true => &entry.actions[..1],
+        false => entry.actions,
+    };
+    for &action in checked {
         if let Some(story) = refused(agency, action, &target.urns, &values) {
             return Err(match op.service {
                 Service::Organizations => orgs::policy_denied(action, story),
@@ -100,25 +101,20 @@ fn refused(
     urns: &[String],
     values: &RequestValues<'_>,
 ) -> Option<PolicyStory> {
-    let everything = ["*".to_string()];
-    let urns = if urns.is_empty() {
-        &everything[..]
-    } else {
-        urns
+    let decide = |resource: &str| {
+        evaluate(
+            &agency.policies.documents,
+            &Request {
+                action,
+                resource,
+                context: values,
+            },
+        )
     };
-    let decision = urns
-        .iter()
-        .map(|resource| {
-            evaluate(
-                &agency.policies.documents,
-                &Request {
-                    action,
-                    resource,
-                    context: values,
-                },
-            )
-        })
-        .find(|d| !d.is_allowed())?;
+    let decision = match urns.is_empty() {
+        true => Some(decide("*")).filter(|d| !d.is_allowed()),
+        false => urns.iter().map(|u| decide(u)).find(|d| !d.is_allowed()),
+    }?;
     Some(story(agency, decision, urns, values))
 }
 
@@ -129,7 +125,10 @@ fn story(
     values: &RequestValues<'_>,
 ) -> PolicyStory {
     PolicyStory {
-        resources: urns.to_vec(),
+        resources: match urns.is_empty() {
+            true => vec!["*".to_string()],
+            false => urns.to_vec(),
+        },
         policies: agency.policies.names.clone(),
         decision: agency.policies.explain(decision),
         conditions: agency.policies.condition_values(values),
@@ -157,17 +156,6 @@ async fn policies_apply(
                 ApiError::internal()
             }),
         _ => Ok(true),
-    }
-}
-
-fn service_name(service: Service) -> &'static str {
-    match service {
-        Service::IdentityCenter => "identitycenter",
-        Service::IdentityStore => "identitystore",
-        Service::Organizations => "organizations",
-        Service::Iam => "iam",
-        Service::Oidc => "oidc",
-        Service::Portal => "portal",
     }
 }
 
@@ -356,6 +344,7 @@ mod tests {
             body: BodyKind::None,
             body_limit: 0,
             path_names,
+            iam: None,
         }
     }
 
