@@ -173,7 +173,7 @@ def world():
             assert done.status == "SUCCEEDED", done.failure_reason
         sets[name] = ps
     w = dict(server=server, sid=sid, iid=iid, otp=otp, sets=sets, blue=blue, red=red,
-             management=management, delegate=delegate, plain=plain)
+             management=management, delegate=delegate, plain=plain, user_id=user_id)
     w["token"] = sign_in_token(w, otp, NEW_PASSWORD)
     yield w
     server.close()
@@ -268,6 +268,34 @@ def test_mfa_present_is_false_without_mfa(world):
     assert {"key": "g:MFAPresent", "values": ["false"]} in story["policy"]["conditions"], story
     ic, _ = acting_as(world, "WithoutMfa")
     assert ic.list_instances(ListInstancesRequest()).instances
+
+
+def test_mfa_present_is_true_after_a_second_factor(world):
+    from portal_forms import Browser, sign_in
+    from sdk_clients import oidc
+    from test_mfa_sign_in import configure, enrol_by_link, fresh_code
+    from test_oidc import poll, register, start
+    server = world["server"]
+    mfa = dict(ic=identity_center(server), store=identity_store(server), sid=world["sid"],
+               instance_id=world["iid"])
+    totp = enrol_by_link(mfa, world["user_id"])
+    configure(mfa, "ALWAYS_ON")
+    client = oidc(server)
+    info = register(client)
+    device = start(client, info, f"{server.url}/{world['sid']}/portal")
+    b = Browser()
+    page = sign_in(b, b.get(device.verification_uri_complete), "pat", NEW_PASSWORD)
+    page = b.submit(page, "mfa", otp=fresh_code(totp))
+    page = b.submit(page, "device-code")
+    page = b.submit(page, "device-decision", button=("action", "approve"))
+    assert page.status == 200 and page.text("device-result"), page.body[:1500]
+    with_mfa = dict(world, token=poll(client, info, device.device_code).token_info.access_token)
+    ic, _ = acting_as(with_mfa, "NeedsMfa")
+    assert ic.list_instances(ListInstancesRequest()).instances
+    ic, _ = acting_as(with_mfa, "WithoutMfa")
+    story = denied(world, lambda: ic.list_instances(ListInstancesRequest()),
+                   "IdentityCenter:instance:list")
+    assert {"key": "g:MFAPresent", "values": ["true"]} in story["policy"]["conditions"], story
 
 
 def test_request_tags_and_tag_keys_when_tagging(world):
