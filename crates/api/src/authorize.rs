@@ -1,4 +1,5 @@
-//! Who may call the admin and identity store APIs.
+//! Who may call the admin and identity store APIs. A refusal names no action: the envelope seals
+//! the one the table of actions ([`crate::actions`]) gives the operation that answered.
 
 use crate::caller::Caller;
 use crate::envelope::Failure;
@@ -12,16 +13,12 @@ use iic_domain::{organizations, ApiError};
 pub(crate) async fn administered_organization(
     state: &AppState,
     caller: &Caller,
-    action: &str,
 ) -> Result<String, Failure> {
     let Some(org) = &caller.account.organization_id else {
-        return Err(ApiError::not_admin(
-            action,
-            format!(
-                "account {} does not belong to an organization",
-                caller.account.id
-            ),
-        )
+        return Err(ApiError::not_admin(format!(
+            "account {} does not belong to an organization",
+            caller.account.id
+        ))
         .into());
     };
     if caller.account.is_management
@@ -33,7 +30,6 @@ pub(crate) async fn administered_organization(
         return Ok(org.clone());
     }
     Err(ApiError::not_admin(
-        action,
         format!(
             "account {} is a member of organization {org}, neither its management account nor a delegated administrator of IAM Identity Center",
             caller.account.id
@@ -43,19 +39,16 @@ pub(crate) async fn administered_organization(
 }
 
 /// Operations only the management account may run, even with delegated administrators around.
-pub(crate) fn managed_organization(caller: &Caller, action: &str) -> Result<String, Failure> {
+pub(crate) fn managed_organization(caller: &Caller) -> Result<String, Failure> {
     match (
         &caller.account.organization_id,
         caller.account.is_management,
     ) {
         (Some(org), true) => Ok(org.clone()),
-        _ => Err(ApiError::not_admin(
-            action,
-            format!(
-                "account {} is not the management account of an organization",
-                caller.account.id
-            ),
-        )
+        _ => Err(ApiError::not_admin(format!(
+            "account {} is not the management account of an organization",
+            caller.account.id
+        ))
         .into()),
     }
 }

@@ -2,6 +2,7 @@
 //! `{"error_code","error_msg","request_id"[,"encoded_authorization_message"]}`.
 
 use crate::caller::Caller;
+use crate::operation::Operation;
 use crate::state::AppState;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,7 +74,8 @@ pub fn error_body(err: &ApiError, request_id: &str) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
-/// Writes the envelope of a failed response in place.
+/// Writes the envelope of a failed response in place. A denial that names no action (a caller
+/// check's) is sealed with the action the table gives `operation`, the one that answered.
 pub fn render_error(
     state: &AppState,
     resp: &mut Response,
@@ -81,6 +83,7 @@ pub fn render_error(
     method: &Method,
     path: &str,
     caller: Option<&Caller>,
+    operation: Option<&Operation>,
 ) {
     let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
         return;
@@ -103,7 +106,13 @@ pub fn render_error(
                 request_id: request_id.to_string(),
                 account_id: caller.map(|c| c.account.id.clone()).unwrap_or_default(),
                 access_key: caller.map(|c| c.access_key.to_string()).unwrap_or_default(),
-                action: denial.action.clone(),
+                action: match denial.action.is_empty() {
+                    true => operation
+                        .and_then(action_of)
+                        .unwrap_or_default()
+                        .to_string(),
+                    false => denial.action.clone(),
+                },
                 method: method.to_string(),
                 path: path.to_string(),
                 reason: denial.reason.clone(),
@@ -126,4 +135,9 @@ pub fn render_error(
         HeaderValue::from_static("application/json"),
     );
     *resp = fresh;
+}
+
+/// The operation's own IAM action, as the table ([`crate::actions`]) lists it.
+fn action_of(op: &Operation) -> Option<&'static str> {
+    op.iam?.actions.first().copied()
 }

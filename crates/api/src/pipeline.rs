@@ -53,6 +53,7 @@ pub async fn pipeline(State(state): State<AppState>, req: Request, next: Next) -
         &method,
         path,
         caller.as_ref(),
+        operation.as_deref(),
     );
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(X_REQUEST_ID, v);

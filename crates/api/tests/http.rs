@@ -310,5 +310,59 @@ async fn member_account_cannot_reach_the_identity_store() {
         .expect("message");
     let keys = iic_api::ServerKeys::derive(&f.master);
     let ctx = iic_domain::authz::decode(&keys.authorization, blob).expect("decodes");
-    assert_eq!(ctx.action, "IdentityCenter:user:list");
+    // The table's action of ListUsers, as the catalogue lists it.
+    assert_eq!(ctx.action, "IdentityCenter:user:listSessions");
+}
+
+/// A caller check names no action: the envelope seals the one the table gives the operation
+/// that answered, also where a handler once named another (`IdentityCenter:user:describe`,
+/// `IdentityCenter:permissionSet:tagResource`).
+#[tokio::test]
+async fn a_caller_check_denial_carries_the_action_of_the_table() {
+    let f = fixture().await;
+    let store_id = common::start_service(&f).await;
+    let keys = iic_api::ServerKeys::derive(&f.master);
+    let cases = [
+        (
+            "identitystore",
+            "DescribeUser",
+            "GET",
+            format!("/v1/identity-stores/{store_id}/users/u-1"),
+            "",
+            "IdentityCenter:user:listSessions",
+        ),
+        (
+            "identitycenter",
+            "CreateTagResource",
+            "POST",
+            "/v1/instances/identitycenter:permissionset/ps-1/tags/create".to_string(),
+            r#"{"tags":[{"key":"team","value":"a"}]}"#,
+            "IdentityCenter:resources:tag",
+        ),
+        (
+            "identitycenter",
+            "DeleteIdentityCenter",
+            "POST",
+            "/v1/service/delete".to_string(),
+            "",
+            "IdentityCenter:instance:deleteIdentityCenter",
+        ),
+    ];
+    for (api, operation, method, path, body, expected) in cases {
+        let entry = iic_api::actions::of(api, operation).expect("an entry of the table");
+        assert_eq!(
+            entry.actions.first().copied(),
+            Some(expected),
+            "{operation}"
+        );
+        let (s, b, _) = call(&f.app, signed(method, &path, body, &f.member, &[])).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{operation}: {b}");
+        assert_eq!(b["error_code"], "IIC.1215", "{operation}");
+        let blob = b["encoded_authorization_message"]
+            .as_str()
+            .expect("message");
+        let ctx = iic_domain::authz::decode(&keys.authorization, blob).expect("decodes");
+        assert_eq!(ctx.action, expected, "{operation}");
+        assert_eq!(ctx.path, path, "{operation}");
+    }
 }

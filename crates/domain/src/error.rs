@@ -7,7 +7,9 @@ use std::fmt;
 /// `encoded_authorization_message` together with who asked for what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
-    /// The IAM action that was asked for, e.g. `IdentityCenter:instance:list`.
+    /// The IAM action that was asked for, e.g. `IdentityCenter:instance:list`. Empty when a
+    /// caller check refused: the envelope seals the action the table of actions gives the
+    /// operation that answered.
     pub action: String,
     /// Plain-language reason, for the operator who decodes the message.
     pub reason: String,
@@ -58,13 +60,14 @@ impl ApiError {
     }
 
     /// 403 `IIC.1215`: the caller is neither the management account nor a delegated administrator.
-    pub fn not_admin(action: &str, reason: impl Into<String>) -> Self {
+    /// The denial names no action: the envelope takes it from the operation.
+    pub fn not_admin(reason: impl Into<String>) -> Self {
         ApiError {
             status: 403,
             code: "IIC.1215",
             message: NOT_ADMIN_MESSAGE.to_string(),
             denial: Some(Box::new(Denial {
-                action: action.to_string(),
+                action: String::new(),
                 reason: reason.into(),
                 policy: None,
             })),
@@ -149,15 +152,6 @@ impl ApiError {
         Self::new(500, "IIC.500", "Internal Server Error.")
     }
 
-    pub fn with_denial(mut self, action: &str, reason: impl Into<String>) -> Self {
-        self.denial = Some(Box::new(Denial {
-            action: action.to_string(),
-            reason: reason.into(),
-            policy: None,
-        }));
-        self
-    }
-
     /// 403 `IIC.1000`: the policies of the caller's agency do not allow `action`.
     pub fn no_permission(action: &str, story: crate::authz::PolicyStory) -> Self {
         ApiError::new(
@@ -222,11 +216,12 @@ mod tests {
 
     #[test]
     fn not_admin_carries_its_denial() {
-        let e = ApiError::not_admin("IdentityCenter:instance:list", "member account");
+        let e = ApiError::not_admin("member account");
         assert_eq!((e.status, e.code), (403, "IIC.1215"));
         assert_eq!(e.message, NOT_ADMIN_MESSAGE);
         let d = e.denial.expect("denial");
-        assert_eq!(d.action, "IdentityCenter:instance:list");
+        assert_eq!(d.reason, "member account");
+        assert!(d.action.is_empty(), "the envelope names the action");
     }
 
     #[test]

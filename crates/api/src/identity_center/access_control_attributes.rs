@@ -39,12 +39,7 @@ pub async fn create(
     Path(instance_id): Path<String>,
     JsonBody(body): JsonBody<Body>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:createInstanceAccessControlAttributeConfiguration",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     let configuration = body.instance_access_control_attribute_configuration;
     configuration.validate()?;
@@ -74,12 +69,7 @@ pub async fn describe(
     Extension(caller): Extension<Caller>,
     Path(instance_id): Path<String>,
 ) -> Result<Json<DescribeResponse>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:describeInstanceAccessControlAttributeConfiguration",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     let stored = state
         .store
@@ -98,12 +88,7 @@ pub async fn update(
     Path(instance_id): Path<String>,
     JsonBody(body): JsonBody<Body>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:updateInstanceAccessControlAttributeConfiguration",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     let configuration = body.instance_access_control_attribute_configuration;
     configuration.validate()?;
@@ -127,12 +112,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path(instance_id): Path<String>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:deleteInstanceAccessControlAttributeConfiguration",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     if state
         .store

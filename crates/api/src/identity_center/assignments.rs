@@ -106,12 +106,11 @@ pub struct AssignmentBody {
 async fn request_for(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     instance_id: &str,
     b: &AssignmentBody,
     kind: RequestKind,
 ) -> Result<AsyncRequest, Failure> {
-    let org = administered_organization(state, caller, action).await?;
+    let org = administered_organization(state, caller).await?;
     iic_domain::validate::simple_id("instance_id", instance_id, 64)?;
     // One look-up finds the instance and what the request names; the checks below keep the
     // order of the errors: the instance, the fields, then what they name.
@@ -179,7 +178,6 @@ pub async fn create(
     let r = request_for(
         &state,
         &caller,
-        "IdentityCenter:accountAssignment:create",
         &instance_id,
         &b,
         RequestKind::AssignmentCreate,
@@ -200,7 +198,6 @@ pub async fn delete(
     let r = request_for(
         &state,
         &caller,
-        "IdentityCenter:accountAssignment:delete",
         &instance_id,
         &b,
         RequestKind::AssignmentDelete,
@@ -215,12 +212,11 @@ pub async fn delete(
 async fn describe(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     instance_id: &str,
     request_id: &str,
     kind: RequestKind,
 ) -> Result<AsyncRequest, Failure> {
-    let org = administered_organization(state, caller, action).await?;
+    let org = administered_organization(state, caller).await?;
     let instance = owned_instance(state, &org, instance_id).await?;
     iic_domain::validate::simple_id("request_id", request_id, 64)?;
     state
@@ -238,7 +234,6 @@ pub async fn creation_status(
     let r = describe(
         &state,
         &caller,
-        "IdentityCenter:accountAssignment:getCreationStatus",
         &instance_id,
         &request_id,
         RequestKind::AssignmentCreate,
@@ -257,7 +252,6 @@ pub async fn deletion_status(
     let r = describe(
         &state,
         &caller,
-        "IdentityCenter:accountAssignment:getDeletionStatus",
         &instance_id,
         &request_id,
         RequestKind::AssignmentDelete,
@@ -273,12 +267,11 @@ pub async fn deletion_status(
 pub(crate) async fn list_statuses(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     instance_id: &str,
     query: &QueryParams,
     kind: RequestKind,
 ) -> Result<(Vec<Value>, paging::PageInfo), Failure> {
-    let org = administered_organization(state, caller, action).await?;
+    let org = administered_organization(state, caller).await?;
     let instance = owned_instance(state, &org, instance_id).await?;
     let status = query
         .get("status")
@@ -307,7 +300,6 @@ pub async fn creation_statuses(
     let (items, info) = list_statuses(
         &state,
         &caller,
-        "IdentityCenter:accountAssignment:listCreationStatus",
         &instance_id,
         &query,
         RequestKind::AssignmentCreate,
@@ -327,7 +319,6 @@ pub async fn deletion_statuses(
     let (items, info) = list_statuses(
         &state,
         &caller,
-        "IdentityCenter:accountAssignment:listDeletionStatus",
         &instance_id,
         &query,
         RequestKind::AssignmentDelete,
@@ -353,8 +344,7 @@ pub async fn list(
     Path(instance_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
-    let org =
-        administered_organization(&state, &caller, "IdentityCenter:accountAssignment:list").await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let account = query
         .get("account_id")
@@ -390,12 +380,7 @@ pub async fn list_for_principal(
     Path(instance_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:accountAssignment:listForPrincipal",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let principal = query
         .get("principal_id")
@@ -443,12 +428,7 @@ pub async fn disassociate_profile(
     Path(instance_id): Path<String>,
     JsonBody(b): JsonBody<DisassociateBody>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:accountAssignment:disassociationProfile",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     iic_domain::validate::simple_id("id", &b.id, 64)?;
     let kind: PrincipalType = names::parse("accessor_type", &b.accessor_type)?;

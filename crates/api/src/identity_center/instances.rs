@@ -22,7 +22,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     query: QueryParams,
 ) -> Result<Json<ListInstancesResponse>, Failure> {
-    let org = administered_organization(&state, &caller, "IdentityCenter:instance:list").await?;
+    let org = administered_organization(&state, &caller).await?;
     let org = org.as_str();
     let scope = format!("instances:{org}");
     let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
@@ -88,8 +88,7 @@ pub async fn create_alias(
     Path(instance_id): Path<String>,
     JsonBody(body): JsonBody<CreateAliasBody>,
 ) -> Result<(), Failure> {
-    let org =
-        administered_organization(&state, &caller, "IdentityCenter:instance:createAlias").await?;
+    let org = administered_organization(&state, &caller).await?;
     let org = org.as_str();
     let instance = owned_instance(&state, org, &instance_id).await?;
     validate_alias(&body.alias)?;
@@ -123,12 +122,7 @@ pub async fn identity_store_associations(
     Extension(caller): Extension<Caller>,
     Path(instance_id): Path<String>,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:listIdentityStoreAssociations",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let org = org.as_str();
     let instance = owned_instance(&state, org, &instance_id).await?;
     Ok(Json(json!({

@@ -27,12 +27,7 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     Path(instance_id): Path<String>,
 ) -> Result<Json<GetResponse>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:mfaDevices:describeManagementSettings",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     let stored = state
         .store
@@ -57,12 +52,7 @@ pub async fn put(
     Path(instance_id): Path<String>,
     JsonBody(body): JsonBody<PutBody>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:mfaDevices:updateManagementSettings",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     validate(&body, &instance.identity_store_id)?;
     let stored = state

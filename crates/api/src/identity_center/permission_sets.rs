@@ -40,11 +40,10 @@ pub fn view(p: &PermissionSet) -> Value {
 pub(crate) async fn owned_set(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     instance_id: &str,
     permission_set_id: &str,
 ) -> Result<PermissionSet, Failure> {
-    let org = administered_organization(state, caller, action).await?;
+    let org = administered_organization(state, caller).await?;
     owned_instance(state, &org, instance_id).await?;
     iic_domain::validate::simple_id("permission_set_id", permission_set_id, 64)?;
     state
@@ -88,8 +87,7 @@ pub async fn create(
     Path(instance_id): Path<String>,
     JsonBody(b): JsonBody<CreateBody>,
 ) -> Result<Json<Value>, Failure> {
-    let org =
-        administered_organization(&state, &caller, "IdentityCenter:permissionSet:create").await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     ps::validate_name(&b.name)?;
     if let Some(d) = &b.description {
@@ -144,14 +142,7 @@ pub async fn describe(
     Extension(caller): Extension<Caller>,
     Path((instance_id, set_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, Failure> {
-    let set = owned_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:describe",
-        &instance_id,
-        &set_id,
-    )
-    .await?;
+    let set = owned_set(&state, &caller, &instance_id, &set_id).await?;
     Ok(Json(json!({ "permission_set": view(&set) })))
 }
 
@@ -172,14 +163,7 @@ pub async fn update(
     Path((instance_id, set_id)): Path<(String, String)>,
     JsonBody(b): JsonBody<UpdateBody>,
 ) -> Result<(), Failure> {
-    let mut set = owned_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:update",
-        &instance_id,
-        &set_id,
-    )
-    .await?;
+    let mut set = owned_set(&state, &caller, &instance_id, &set_id).await?;
     if let Some(d) = b.description {
         ps::validate_description(&d)?;
         set.description = Some(d).filter(|d| !d.is_empty());
@@ -200,14 +184,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path((instance_id, set_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    let set = owned_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:delete",
-        &instance_id,
-        &set_id,
-    )
-    .await?;
+    let set = owned_set(&state, &caller, &instance_id, &set_id).await?;
     if state.store.is_provisioned(&set.permission_set_id).await? {
         return Err(ApiError::conflict(
             "IIC.1210",
@@ -232,8 +209,7 @@ pub async fn list(
     Path(instance_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
-    let org =
-        administered_organization(&state, &caller, "IdentityCenter:permissionSet:list").await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let scope = format!("permission-sets:{}", instance.instance_id);
     let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
@@ -298,8 +274,7 @@ pub async fn summary(
     Extension(caller): Extension<Caller>,
     Path(instance_id): Path<String>,
 ) -> Result<Json<Value>, Failure> {
-    let org =
-        administered_organization(&state, &caller, "IdentityCenter:permissionSet:summary").await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let count = state
         .store

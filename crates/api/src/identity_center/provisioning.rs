@@ -50,16 +50,8 @@ pub async fn provision(
     Path((instance_id, set_id)): Path<(String, String)>,
     JsonBody(b): JsonBody<ProvisionBody>,
 ) -> Result<Json<Value>, Failure> {
-    let set = owned_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:provision",
-        &instance_id,
-        &set_id,
-    )
-    .await?;
-    let org = administered_organization(&state, &caller, "IdentityCenter:permissionSet:provision")
-        .await?;
+    let set = owned_set(&state, &caller, &instance_id, &set_id).await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let target = match (b.target_type.as_str(), &b.target_id) {
         ("ACCOUNT", Some(account)) => {
@@ -105,12 +97,7 @@ pub async fn status(
     Extension(caller): Extension<Caller>,
     Path((instance_id, request_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:getProvisioningStatus",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     iic_domain::validate::simple_id("request_id", &request_id, 64)?;
     let r = state
@@ -132,7 +119,6 @@ pub async fn statuses(
     let (items, info) = list_statuses(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:listProvisioningStatus",
         &instance_id,
         &query,
         RequestKind::Provision,
@@ -161,14 +147,7 @@ pub async fn accounts_for_set(
     Path((instance_id, set_id)): Path<(String, String)>,
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
-    let set = owned_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:listAccountsForProvisioned",
-        &instance_id,
-        &set_id,
-    )
-    .await?;
+    let set = owned_set(&state, &caller, &instance_id, &set_id).await?;
     let latest = provisioning_filter(&query)?;
     let scope = format!("provisioned-accounts:{}", set.permission_set_id);
     let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
@@ -191,12 +170,7 @@ pub async fn sets_for_account(
     Path(instance_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:listProvisionedToAccount",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, &org, &instance_id).await?;
     let account = query
         .get("account_id")

@@ -16,12 +16,7 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:describeRegisteredRegions",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let org = org.as_str();
     let regions: Vec<Value> = state
         .store
@@ -46,7 +41,7 @@ pub async fn register(
     Extension(caller): Extension<Caller>,
     JsonBody(body): JsonBody<RegisterRegionBody>,
 ) -> Result<(), Failure> {
-    let org = managed_organization(&caller, "IdentityCenter:instance:registerRegion")?;
+    let org = managed_organization(&caller)?;
     let org = org.as_str();
     iic_domain::validate::simple_id("region_id", &body.region_id, 64)?;
     if body.region_id != *state.region {

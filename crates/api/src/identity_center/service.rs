@@ -16,12 +16,7 @@ pub async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<Value>, Failure> {
-    let org = administered_organization(
-        &state,
-        &caller,
-        "IdentityCenter:instance:getIdentityCenterStatus",
-    )
-    .await?;
+    let org = administered_organization(&state, &caller).await?;
     let org = org.as_str();
     let enabled = !state
         .store
@@ -38,7 +33,7 @@ pub async fn start(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<(), Failure> {
-    let org = managed_organization(&caller, "IdentityCenter:instance:startIdentityCenter")?;
+    let org = managed_organization(&caller)?;
     let org = org.as_str();
     let candidate = Instance {
         seq: 0,
@@ -71,7 +66,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<(), Failure> {
-    let org = managed_organization(&caller, "IdentityCenter:instance:deleteIdentityCenter")?;
+    let org = managed_organization(&caller)?;
     let org = org.as_str();
     let removed = state.store.delete_instances(org).await?;
     if removed == 0 {

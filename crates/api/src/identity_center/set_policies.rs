@@ -39,13 +39,12 @@ fn attached_mut<'a>(
 async fn attach(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     (instance_id, set_id): (String, String),
     kind: SystemPolicyKind,
     id: &str,
     field: &str,
 ) -> Result<(), Failure> {
-    let mut set = owned_set(state, caller, action, &instance_id, &set_id).await?;
+    let mut set = owned_set(state, caller, &instance_id, &set_id).await?;
     iic_domain::validate::simple_id(field, id, 64)?;
     let entry = state
         .catalog
@@ -66,13 +65,12 @@ async fn attach(
 async fn detach(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     (instance_id, set_id): (String, String),
     kind: SystemPolicyKind,
     id: &str,
     field: &str,
 ) -> Result<(), Failure> {
-    let mut set = owned_set(state, caller, action, &instance_id, &set_id).await?;
+    let mut set = owned_set(state, caller, &instance_id, &set_id).await?;
     iic_domain::validate::simple_id(field, id, 64)?;
     let list = attached_mut(&mut set, &kind);
     let before = list.len();
@@ -131,7 +129,6 @@ pub async fn attach_policy(
     attach(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:attachManagedPolicy",
         path,
         SystemPolicyKind::Policy,
         &b.managed_policy_id,
@@ -149,7 +146,6 @@ pub async fn detach_policy(
     detach(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:detachManagedPolicy",
         path,
         SystemPolicyKind::Policy,
         &b.managed_policy_id,
@@ -168,7 +164,6 @@ pub async fn attach_role(
     attach(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:attachCustomRole",
         path,
         SystemPolicyKind::Role,
         &b.managed_role_id,
@@ -186,7 +181,6 @@ pub async fn detach_role(
     detach(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:detachManagedRole",
         path,
         SystemPolicyKind::Role,
         &b.managed_role_id,
@@ -203,14 +197,7 @@ async fn list_attached(
     query: &QueryParams,
     kind: SystemPolicyKind,
 ) -> Result<(Vec<AttachedPolicy>, paging::PageInfo), Failure> {
-    let mut set = owned_set(
-        state,
-        caller,
-        "IdentityCenter:permissionSet:listManagedPolicies",
-        &instance_id,
-        &set_id,
-    )
-    .await?;
+    let mut set = owned_set(state, caller, &instance_id, &set_id).await?;
     let scope = format!("{:?}:{}", kind, set.permission_set_id);
     let page = paging::page(query, &state.keys.markers, &scope, 100)?;
     let after = usize::try_from(page.after_seq()).unwrap_or(0);
@@ -271,13 +258,12 @@ fn custom_mut(set: &mut PermissionSet, kind: PolicyKind) -> &mut Option<String> 
 async fn put_custom(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     (i, s): (String, String),
     kind: PolicyKind,
     field: &str,
     text: &str,
 ) -> Result<(), Failure> {
-    let mut set = owned_set(state, caller, action, &i, &s).await?;
+    let mut set = owned_set(state, caller, &i, &s).await?;
     ps::validate_custom(field, text, kind)?;
     if custom_mut(&mut set, kind).is_none() {
         check_room(state, &set)?;
@@ -289,12 +275,11 @@ async fn put_custom(
 async fn get_custom(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     (i, s): (String, String),
     kind: PolicyKind,
     field: &str,
 ) -> Result<Json<Value>, Failure> {
-    let mut set = owned_set(state, caller, action, &i, &s).await?;
+    let mut set = owned_set(state, caller, &i, &s).await?;
     let text = custom_mut(&mut set, kind)
         .clone()
         .ok_or_else(|| ApiError::not_found(format!("the permission set has no {field}")))?;
@@ -304,12 +289,11 @@ async fn get_custom(
 async fn delete_custom(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     (i, s): (String, String),
     kind: PolicyKind,
     field: &str,
 ) -> Result<(), Failure> {
-    let mut set = owned_set(state, caller, action, &i, &s).await?;
+    let mut set = owned_set(state, caller, &i, &s).await?;
     if custom_mut(&mut set, kind).take().is_none() {
         return Err(ApiError::not_found(format!("the permission set has no {field}")).into());
     }
@@ -337,7 +321,6 @@ pub async fn put_custom_policy(
     put_custom(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:putCustomPolicy",
         path,
         PolicyKind::IdentityPolicy,
         "custom_policy",
@@ -354,7 +337,6 @@ pub async fn get_custom_policy(
     get_custom(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:getCustomPolicy",
         path,
         PolicyKind::IdentityPolicy,
         "custom_policy",
@@ -370,7 +352,6 @@ pub async fn delete_custom_policy(
     delete_custom(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:deleteCustomPolicy",
         path,
         PolicyKind::IdentityPolicy,
         "custom_policy",
@@ -387,7 +368,6 @@ pub async fn put_custom_role(
     put_custom(
         &state,
         &caller,
-        "IdentityCenter:permissionSet:putCustomRole",
         path,
         PolicyKind::Role,
         "custom_role",
@@ -401,15 +381,7 @@ pub async fn get_custom_role(
     Extension(caller): Extension<Caller>,
     Path(path): Path<(String, String)>,
 ) -> Result<Json<Value>, Failure> {
-    get_custom(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:getCustomRole",
-        path,
-        PolicyKind::Role,
-        "custom_role",
-    )
-    .await
+    get_custom(&state, &caller, path, PolicyKind::Role, "custom_role").await
 }
 
 pub async fn delete_custom_role(
@@ -417,13 +389,5 @@ pub async fn delete_custom_role(
     Extension(caller): Extension<Caller>,
     Path(path): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    delete_custom(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:deleteCustomRole",
-        path,
-        PolicyKind::Role,
-        "custom_role",
-    )
-    .await
+    delete_custom(&state, &caller, path, PolicyKind::Role, "custom_role").await
 }

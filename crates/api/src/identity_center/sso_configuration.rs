@@ -23,9 +23,7 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     Path(instance_id): Path<String>,
 ) -> Result<Json<GetResponse>, Failure> {
-    let org =
-        administered_organization(&state, &caller, "IdentityCenter:ssoConfiguration:describe")
-            .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     let stored = state.store.sso_configuration(&instance.instance_id).await?;
     Ok(Json(GetResponse {
@@ -48,8 +46,7 @@ pub async fn update(
     Path(instance_id): Path<String>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<(), Failure> {
-    let org = administered_organization(&state, &caller, "IdentityCenter:ssoConfiguration:update")
-        .await?;
+    let org = administered_organization(&state, &caller).await?;
     let instance = owned_instance(&state, org.as_str(), &instance_id).await?;
     let kind = ConfigurationType::parse(&body.configuration_type)?;
     let current = state

@@ -23,11 +23,10 @@ const MAX_TAGS: usize = 50;
 async fn tagged_set(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     resource_type: &str,
     resource_id: &str,
 ) -> Result<PermissionSet, Failure> {
-    let org = administered_organization(state, caller, action).await?;
+    let org = administered_organization(state, caller).await?;
     if resource_type != RESOURCE_TYPE {
         return Err(ApiError::bad_request(format!("resource_type must be {RESOURCE_TYPE}")).into());
     }
@@ -56,14 +55,7 @@ pub async fn create(
     Path((resource_type, resource_id)): Path<(String, String)>,
     JsonBody(b): JsonBody<CreateTagsBody>,
 ) -> Result<(), Failure> {
-    let mut set = tagged_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:tagResource",
-        &resource_type,
-        &resource_id,
-    )
-    .await?;
+    let mut set = tagged_set(&state, &caller, &resource_type, &resource_id).await?;
     ps::validate_tags(&b.tags, MAX_TAGS)?;
     for t in b.tags {
         match set.content.tags.iter_mut().find(|x| x.key == t.key) {
@@ -100,14 +92,7 @@ pub async fn delete(
     Path((resource_type, resource_id)): Path<(String, String)>,
     JsonBody(b): JsonBody<DeleteTagsBody>,
 ) -> Result<(), Failure> {
-    let mut set = tagged_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:untagResource",
-        &resource_type,
-        &resource_id,
-    )
-    .await?;
+    let mut set = tagged_set(&state, &caller, &resource_type, &resource_id).await?;
     if b.tags.is_empty() || b.tags.len() > 20 {
         return Err(ApiError::bad_request("tags must hold between 1 and 20 items").into());
     }
@@ -126,14 +111,7 @@ pub async fn list(
     Path((resource_type, resource_id)): Path<(String, String)>,
     query: QueryParams,
 ) -> Result<Json<Value>, Failure> {
-    let set = tagged_set(
-        &state,
-        &caller,
-        "IdentityCenter:permissionSet:listTags",
-        &resource_type,
-        &resource_id,
-    )
-    .await?;
+    let set = tagged_set(&state, &caller, &resource_type, &resource_id).await?;
     let scope = format!("tags:{}", set.permission_set_id);
     let page = paging::page(&query, &state.keys.markers, &scope, 100)?;
     let after = usize::try_from(page.after_seq()).unwrap_or(0);

@@ -82,7 +82,7 @@ pub async fn create(
     Path(store_id): Path<String>,
     JsonBody(profile): JsonBody<GroupProfile>,
 ) -> Result<(StatusCode, Json<Value>), Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:group:create", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     profile.validate()?;
     let now = clock::now_millis();
     let group = Group {
@@ -119,7 +119,7 @@ pub async fn describe(
     Extension(caller): Extension<Caller>,
     Path((store_id, group_id)): Path<(String, String)>,
 ) -> Result<Json<GroupView>, Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:group:describe", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     Ok(Json(
         existing_group(&state, &store, &group_id).await?.into(),
     ))
@@ -137,13 +137,7 @@ pub async fn describe_many(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<DescribeGroupsBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:group:describeGroups",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     batch_ids("group_ids", &body.group_ids, 100)?;
     let groups: Vec<GroupView> = state
         .store
@@ -161,13 +155,7 @@ pub async fn get_id(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<AlternateIdentifierBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:group:getGroupId",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let key = match body.alternate_identifier.lookup()? {
         Lookup::External { issuer, id } => PrincipalKey::External { issuer, id },
         Lookup::Attribute { path, value } => match path.as_str() {
@@ -202,7 +190,7 @@ pub async fn list(
     Path(store_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<ListGroupsResponse>, Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:group:list", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let scope = format!("groups:{}", store.identity_store_id);
     let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
@@ -232,7 +220,7 @@ pub async fn update(
     Path((store_id, group_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<(), Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:group:update", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let mut group = existing_group(&state, &store, &group_id).await?;
     let mut doc = match serde_json::to_value(&group.profile) {
         Ok(Value::Object(m)) => m,
@@ -256,7 +244,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path((store_id, group_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:group:delete", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     path_id("group_id", &group_id)?;
     if state
         .store

@@ -63,13 +63,7 @@ pub async fn create(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<MembershipBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:create",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     body.validate()?;
     let m = Membership {
         seq: 0,
@@ -104,13 +98,7 @@ pub async fn describe(
     Extension(caller): Extension<Caller>,
     Path((store_id, membership_id)): Path<(String, String)>,
 ) -> Result<Json<MembershipView>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:describe",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     path_id("membership_id", &membership_id)?;
     let m = state
         .store
@@ -126,13 +114,7 @@ pub async fn get_id(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<MembershipBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:getGroupMembershipId",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     body.validate()?;
     let id = state
         .store
@@ -160,13 +142,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path((store_id, membership_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:delete",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     path_id("membership_id", &membership_id)?;
     if state
         .store
@@ -199,13 +175,7 @@ pub async fn list_for_group(
     Path(store_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<ListMembershipsResponse>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:list",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let group_id = required(&query, "group_id")?;
     if state
         .store
@@ -234,13 +204,7 @@ pub async fn list_for_member(
     Path(store_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<ListMembershipsResponse>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:listForMember",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let user_id = required(&query, "user_id")?;
     if state
         .store
@@ -279,13 +243,7 @@ pub async fn is_member_in_groups(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<IsMemberBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:groupMembership:isMembershipInGroup",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     super::batch_ids("group_ids", &body.group_ids, 100)?;
     validate_principal_id("member_id.user_id", &body.member_id.user_id)?;
     let user_id = &body.member_id.user_id;

@@ -33,13 +33,7 @@ pub async fn register(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<Json<RegisterResponse>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:registerVirtualMfaDevice",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let user = existing_user(&state, &store, &user_id).await?;
     let work_flow = format!("{}{}", ids::hex32(), ids::hex32());
     let now = clock::now_millis();
@@ -121,13 +115,7 @@ pub async fn batch_list(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<BatchListBody>,
 ) -> Result<Json<BatchListResponse>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:listMfaDevice",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     validate_user_list(&body.user_list, &store.identity_store_id)?;
     let mut entries = Vec::with_capacity(body.user_list.len());
     for named in body.user_list {
@@ -176,13 +164,7 @@ pub async fn update(
     Path((store_id, user_id, device_id)): Path<(String, String, String)>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<(), Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:updateMfaDevice",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let user = existing_user(&state, &store, &user_id).await?;
     validate_display_name(&body.display_name)?;
     let renamed = state
@@ -206,13 +188,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id, device_id)): Path<(String, String, String)>,
 ) -> Result<(), Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:deleteUserMfaDevice",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let user = existing_user(&state, &store, &user_id).await?;
     let deleted = state
         .store

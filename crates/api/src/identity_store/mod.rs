@@ -161,10 +161,9 @@ pub fn routes() -> Routes {
 pub(crate) async fn owned_store(
     state: &AppState,
     caller: &Caller,
-    action: &str,
     identity_store_id: &str,
 ) -> Result<IdentityStoreInfo, Failure> {
-    let org = administered_organization(state, caller, action).await?;
+    let org = administered_organization(state, caller).await?;
     let well_formed = identity_store_id.len() == 12
         && identity_store_id.starts_with("d-")
         && identity_store_id[2..]

@@ -19,13 +19,7 @@ pub async fn describe(
     Extension(caller): Extension<Caller>,
     Path(store_id): Path<String>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:passwordPolicy:describe",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     Ok(Json(json!({ "password_policy": policy_of(&store) })))
 }
 
@@ -41,13 +35,7 @@ pub async fn update(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<(), Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:passwordPolicy:update",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let policy = policy_of(&store).updated(&body.password_policy)?;
     if state
         .store
@@ -65,13 +53,7 @@ pub async fn summary(
     Extension(caller): Extension<Caller>,
     Path(store_id): Path<String>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:identitystore:summary",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     Ok(Json(json!({
         "users": store.users,
         "users_quota": state.limits.users_quota,

@@ -54,13 +54,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<Json<ListSessionsResponse>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:listSessions",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let user = existing_user(&state, &store, &user_id).await?;
     let now = clock::now_millis();
     let mut sessions = Vec::new();
@@ -98,13 +92,7 @@ pub async fn batch_delete(
     Path((store_id, user_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<BatchDeleteBody>,
 ) -> Result<(), Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:batchDeleteSession",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let user = existing_user(&state, &store, &user_id).await?;
     validate_ids(&body.session_ids)?;
     state

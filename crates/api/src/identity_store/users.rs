@@ -113,7 +113,7 @@ pub async fn create(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<Value>), Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:user:create", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     body.profile.validate()?;
     let (password, password_hash) = match body.password_mode {
         PasswordMode::Otp => {
@@ -182,7 +182,7 @@ pub async fn describe(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<Json<UserView>, Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:user:describe", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     Ok(Json(existing_user(&state, &store, &user_id).await?.into()))
 }
 
@@ -198,13 +198,7 @@ pub async fn describe_many(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<DescribeUsersBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:describeUsers",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     batch_ids("user_ids", &body.user_ids, 100)?;
     let users: Vec<UserView> = state
         .store
@@ -222,7 +216,7 @@ pub async fn get_id(
     Path(store_id): Path<String>,
     JsonBody(body): JsonBody<AlternateIdentifierBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:user:getUserId", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let key = match body.alternate_identifier.lookup()? {
         Lookup::External { issuer, id } => PrincipalKey::External { issuer, id },
         Lookup::Attribute { path, value } => match path.as_str() {
@@ -258,7 +252,7 @@ pub async fn list(
     Path(store_id): Path<String>,
     query: QueryParams,
 ) -> Result<Json<ListUsersResponse>, Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:user:list", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let scope = format!("users:{}", store.identity_store_id);
     let page = paging::page(&query, &state.keys.markers, &scope, MAX_PAGE)?;
     let rows = state
@@ -288,7 +282,7 @@ pub async fn update(
     Path((store_id, user_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<(), Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:user:update", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let mut user = existing_user(&state, &store, &user_id).await?;
     let mut doc = match serde_json::to_value(&user.profile) {
         Ok(Value::Object(m)) => m,
@@ -316,7 +310,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    let store = owned_store(&state, &caller, "IdentityCenter:user:delete", &store_id).await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     path_id("user_id", &user_id)?;
     if state
         .store
@@ -337,9 +331,8 @@ async fn set_enabled(
     store_id: &str,
     user_id: &str,
     enabled: bool,
-    action: &str,
 ) -> Result<(), Failure> {
-    let store = owned_store(state, caller, action, store_id).await?;
+    let store = owned_store(state, caller, store_id).await?;
     let mut user = existing_user(state, &store, user_id).await?;
     if enabled {
         clear_lockout(state, &user).await?;
@@ -363,15 +356,7 @@ pub async fn enable(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    set_enabled(
-        &state,
-        &caller,
-        &store_id,
-        &user_id,
-        true,
-        "IdentityCenter:user:enableUser",
-    )
-    .await
+    set_enabled(&state, &caller, &store_id, &user_id, true).await
 }
 
 pub async fn disable(
@@ -379,15 +364,7 @@ pub async fn disable(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    set_enabled(
-        &state,
-        &caller,
-        &store_id,
-        &user_id,
-        false,
-        "IdentityCenter:user:disableUser",
-    )
-    .await
+    set_enabled(&state, &caller, &store_id, &user_id, false).await
 }
 
 #[derive(Deserialize)]
@@ -402,13 +379,7 @@ pub async fn reset_password(
     Path((store_id, user_id)): Path<(String, String)>,
     JsonBody(body): JsonBody<ResetPasswordBody>,
 ) -> Result<Json<Value>, Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:updatePassword",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let mut user = existing_user(&state, &store, &user_id).await?;
     let out = match body.mode {
         PasswordMode::Otp => {
@@ -441,13 +412,7 @@ pub async fn verify_email(
     Extension(caller): Extension<Caller>,
     Path((store_id, user_id)): Path<(String, String)>,
 ) -> Result<(), Failure> {
-    let store = owned_store(
-        &state,
-        &caller,
-        "IdentityCenter:user:verifyEmail",
-        &store_id,
-    )
-    .await?;
+    let store = owned_store(&state, &caller, &store_id).await?;
     let mut user = existing_user(&state, &store, &user_id).await?;
     if user.email_verified {
         return Err(ApiError::conflict(
