@@ -397,10 +397,12 @@ pub static ACTIONS: &[OperationActions] = &[
         resources: &[],
         dependencies: &["organizations:delegatedAdministrators:list"],
     },
+    // the API page prints IdentityCenter:user:listSessions (a copy of ListUserSessions'); the
+    // service's identity-policy reference names IdentityCenter:user:list, which wins.
     OperationActions {
         api: "identitystore",
         operation: "ListUsers",
-        actions: &["IdentityCenter:user:listSessions"],
+        actions: &["IdentityCenter:user:list"],
         resources: &[],
         dependencies: &["organizations:delegatedAdministrators:list"],
     },
@@ -418,10 +420,12 @@ pub static ACTIONS: &[OperationActions] = &[
         resources: &[],
         dependencies: &["organizations:delegatedAdministrators:list"],
     },
+    // the API page prints IdentityCenter:user:listSessions (a copy of ListUserSessions'); the
+    // service's identity-policy reference names IdentityCenter:user:describe, which wins.
     OperationActions {
         api: "identitystore",
         operation: "DescribeUser",
-        actions: &["IdentityCenter:user:listSessions"],
+        actions: &["IdentityCenter:user:describe"],
         resources: &[],
         dependencies: &["organizations:delegatedAdministrators:list"],
     },

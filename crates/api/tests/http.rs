@@ -310,13 +310,13 @@ async fn member_account_cannot_reach_the_identity_store() {
         .expect("message");
     let keys = iic_api::ServerKeys::derive(&f.master);
     let ctx = iic_domain::authz::decode(&keys.authorization, blob).expect("decodes");
-    // The table's action of ListUsers, as the catalogue lists it.
-    assert_eq!(ctx.action, "IdentityCenter:user:listSessions");
+    // The table's action of ListUsers (the identity-policy reference's).
+    assert_eq!(ctx.action, "IdentityCenter:user:list");
 }
 
 /// A caller check names no action: the envelope seals the one the table gives the operation
-/// that answered, also where a handler once named another (`IdentityCenter:user:describe`,
-/// `IdentityCenter:permissionSet:tagResource`).
+/// that answered, also where a handler once named another
+/// (`IdentityCenter:permissionSet:tagResource`).
 #[tokio::test]
 async fn a_caller_check_denial_carries_the_action_of_the_table() {
     let f = fixture().await;
@@ -329,7 +329,7 @@ async fn a_caller_check_denial_carries_the_action_of_the_table() {
             "GET",
             format!("/v1/identity-stores/{store_id}/users/u-1"),
             "",
-            "IdentityCenter:user:listSessions",
+            "IdentityCenter:user:describe",
         ),
         (
             "identitycenter",

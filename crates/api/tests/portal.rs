@@ -126,6 +126,24 @@ impl Env {
             .to_string()
     }
 
+    /// Gives the set a custom policy allowing `actions` (and the dependent action).
+    async fn allow(&self, set: &str, actions: &[&str]) {
+        let mut actions = actions.to_vec();
+        actions.push("organizations:delegatedAdministrators:list");
+        let policy = json!({"Version": "5.0",
+                            "Statement": [{"Effect": "Allow", "Action": actions}]});
+        admin(
+            &self.f,
+            "PUT",
+            &format!(
+                "/v1/instances/{}/permission-sets/{set}/custom-policy",
+                self.iid
+            ),
+            json!({"custom_policy": policy.to_string()}),
+        )
+        .await;
+    }
+
     async fn assignment(&self, op: &str, set: &str, principal: (&str, &str), account: &str) {
         admin(
             &self.f,
@@ -350,6 +368,7 @@ async fn accounts_and_agencies_come_directly_and_through_groups() {
 async fn temporary_credentials_act_as_the_target_account_until_logout() {
     let e = env().await;
     let set = e.permission_set("Admin", "PT2H").await;
+    e.allow(&set, &["IdentityCenter:instance:list"]).await;
     e.assign(&set, e.group(), &e.management).await;
     e.assign(&set, e.user(), &e.member).await;
     let (token, _) = e.sign_in(3_600_000).await;
