@@ -350,6 +350,18 @@ async fn accounts_and_agencies_come_directly_and_through_groups() {
 async fn temporary_credentials_act_as_the_target_account_until_logout() {
     let e = env().await;
     let set = e.permission_set("Admin", "PT2H").await;
+    // The credentials act under the set's policies: the read-only system policy allows the
+    // ListInstances below.
+    admin(
+        &e.f,
+        "POST",
+        &format!(
+            "/v1/instances/{}/permission-sets/{set}/attach-managed-policy",
+            e.iid
+        ),
+        json!({"managed_policy_id": "8a14c1e2f0b34c4f9a0e6f1d2c3b4a51"}),
+    )
+    .await;
     e.assign(&set, e.group(), &e.management).await;
     e.assign(&set, e.user(), &e.member).await;
     let (token, _) = e.sign_in(3_600_000).await;
