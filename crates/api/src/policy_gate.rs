@@ -15,9 +15,10 @@ use axum::http::request::Parts;
 use iic_domain::agency_policy::urn;
 use iic_domain::authz::PolicyStory;
 use iic_domain::organizations::{self as orgs, Tag};
-use iic_domain::policy_eval::{evaluate, Context, Decision, Request};
+use iic_domain::policy_eval::{Context, Decision, Request};
 use iic_domain::ApiError;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::net::{IpAddr, SocketAddr};
 
 /// The one dependent action the catalogue lists for nearly every operation: the service asks
@@ -67,6 +68,8 @@ pub(crate) async fn check(
             .map(|c| c.0.ip()),
         request_tags: &request_tags,
         resource_tags: &target.resource_tags,
+        current_time: OnceCell::new(),
+        source_ip_text: OnceCell::new(),
     };
     // The first action always; the others (tagging at a creation) when the request has tags.
     let checked = match request_tags.is_empty() {
@@ -102,14 +105,11 @@ fn refused(
     values: &RequestValues<'_>,
 ) -> Option<PolicyStory> {
     let decide = |resource: &str| {
-        evaluate(
-            &agency.policies.documents,
-            &Request {
-                action,
-                resource,
-                context: values,
-            },
-        )
+        agency.policies.evaluate(&Request {
+            action,
+            resource,
+            context: values,
+        })
     };
     let decision = match urns.is_empty() {
         true => Some(decide("*")).filter(|d| !d.is_allowed()),
@@ -283,6 +283,10 @@ struct RequestValues<'a> {
     source_ip: Option<IpAddr>,
     request_tags: &'a [(String, String)],
     resource_tags: &'a [Tag],
+    /// `g:CurrentTime` and `g:SourceIp` as text, made on first ask and kept for the request's
+    /// other conditions.
+    current_time: OnceCell<String>,
+    source_ip_text: OnceCell<String>,
 }
 
 /// `key` without the prefix `prefix` (compared case-insensitively).
@@ -299,10 +303,15 @@ impl Context for RequestValues<'_> {
         }
         let one = |v: String| Some(Cow::Owned(vec![v]));
         if key.eq_ignore_ascii_case("g:CurrentTime") {
-            return one(iic_domain::clock::format_iso8601_secs(self.now_ms / 1000));
+            let text = self
+                .current_time
+                .get_or_init(|| iic_domain::clock::format_iso8601_secs(self.now_ms / 1000));
+            return Some(Cow::Borrowed(std::slice::from_ref(text)));
         }
         if key.eq_ignore_ascii_case("g:SourceIp") {
-            return self.source_ip.and_then(|ip| one(ip.to_string()));
+            let ip = self.source_ip?;
+            let text = self.source_ip_text.get_or_init(|| ip.to_string());
+            return Some(Cow::Borrowed(std::slice::from_ref(text)));
         }
         if key.eq_ignore_ascii_case("g:TagKeys") {
             if self.request_tags.is_empty() {
@@ -411,6 +420,8 @@ mod tests {
             source_ip: "10.0.0.7".parse().ok(),
             request_tags: &tags,
             resource_tags: &resource_tags,
+            current_time: OnceCell::new(),
+            source_ip_text: OnceCell::new(),
         };
         let get = |k: &str| values.values(k).map(|v| v.into_owned());
         assert_eq!(get("g:mfapresent"), Some(vec!["false".to_string()]));
@@ -427,6 +438,8 @@ mod tests {
         let untagged = RequestValues {
             request_tags: &[],
             source_ip: None,
+            current_time: OnceCell::new(),
+            source_ip_text: OnceCell::new(),
             ..values
         };
         assert_eq!(untagged.values("g:TagKeys"), None);

@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod oidc;
+pub mod policies;
 pub mod portal;
 pub mod sign_in;
 

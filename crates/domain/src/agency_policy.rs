@@ -5,8 +5,10 @@
 use crate::authz::ConditionValue;
 use crate::permission_set::{Catalog, PermissionSetContent, SystemPolicyKind};
 use crate::policy::{self, PolicyDocument, PolicyKind};
-use crate::policy_eval::{Context, Decision};
+use crate::policy_eval::{self, Context, Decision, Request, StatementAt};
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// The policies of one agency, ready to evaluate.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +20,29 @@ pub struct AgencyPolicies {
     pub reads_resource_tags: bool,
     /// Whether any condition reads `g:RequestTag/…` or `g:TagKeys`: only then is the body read.
     pub reads_request_tags: bool,
+    /// The statements whose action matches, per action asked so far (see [`Self::evaluate`]).
+    by_action: ActionIndex,
+}
+
+/// How many actions' statements are remembered; the server asks about a few hundred at most.
+const MAX_INDEXED_ACTIONS: usize = 4_096;
+
+/// The statements of the documents whose `Action`/`NotAction` matches an action, found once per
+/// action. A copy starts empty (it fills again from the copy's documents).
+#[derive(Default)]
+struct ActionIndex(RwLock<HashMap<String, Arc<[StatementAt]>>>);
+
+impl Clone for ActionIndex {
+    fn clone(&self) -> Self {
+        ActionIndex::default()
+    }
+}
+
+impl std::fmt::Debug for ActionIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known = self.0.read().map_or(0, |m| m.len());
+        write!(f, "ActionIndex({known} actions)")
+    }
 }
 
 /// What provisioning stored: the set's session duration and content.
@@ -103,6 +128,37 @@ impl AgencyPolicies {
         (out, problems)
     }
 
+    /// The decision of the documents on `request`: that of [`policy_eval::evaluate`], looking
+    /// only at the statements whose action matches, found once per action and remembered (the
+    /// documents do not change once compiled).
+    pub fn evaluate(&self, request: &Request<'_>) -> Decision {
+        let known = self
+            .by_action
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(request.action)
+            .cloned();
+        let candidates = match known {
+            Some(c) => c,
+            None => {
+                let found: Arc<[StatementAt]> =
+                    policy_eval::statements_for(&self.documents, request.action).into();
+                let mut map = self
+                    .by_action
+                    .0
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if map.len() >= MAX_INDEXED_ACTIONS {
+                    map.clear();
+                }
+                map.insert(request.action.to_string(), Arc::clone(&found));
+                found
+            }
+        };
+        policy_eval::evaluate_among(&self.documents, &candidates, request)
+    }
+
     /// Every condition key the documents read, once each, in the order first met.
     pub fn condition_keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = Vec::new();
@@ -178,7 +234,7 @@ pub fn urn(service: &str, resource_type: &str, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy_eval::{evaluate, Request};
+    use crate::policy_eval::evaluate;
 
     fn snapshot(content: serde_json::Value) -> String {
         serde_json::json!({"session_duration": "PT1H", "content": content}).to_string()
@@ -213,6 +269,20 @@ mod tests {
                 },
             )
         };
+        for action in [
+            "IdentityCenter:instance:list",
+            "IdentityCenter:instance:create",
+            "IdentityCenter:permissionSet:list",
+        ] {
+            for _ in 0..2 {
+                let request = Request {
+                    action,
+                    resource: "*",
+                    context: &none,
+                };
+                assert_eq!(p.evaluate(&request), decide(action), "{action}");
+            }
+        }
         assert!(decide("IdentityCenter:instance:list").is_allowed());
         assert_eq!(
             decide("IdentityCenter:instance:create"),

@@ -12,7 +12,9 @@
 //! positive operator needs one of them to match, a negated one needs none to; `ForAnyValue:`
 //! needs one value to satisfy the operator, `ForAllValues:` every value.
 
-use crate::policy::{Condition, Effect, Matcher, Operator, PolicyDocument, SetQualifier};
+use crate::policy::{
+    Condition, Effect, Matcher, Operator, PolicyDocument, SetQualifier, Statement,
+};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -69,31 +71,78 @@ impl Decision {
 
 /// Evaluates `policies` (all those of the caller, together) for `request`.
 pub fn evaluate(policies: &[PolicyDocument], request: &Request<'_>) -> Decision {
-    let mut allowed = None;
+    let all = policies.iter().enumerate().flat_map(|(p, policy)| {
+        policy
+            .statements
+            .iter()
+            .enumerate()
+            .map(move |(s, statement)| (p, s, statement))
+    });
+    decide(all, request, true)
+}
+
+/// Where a statement is: the index of its policy, and its index in that policy.
+pub type StatementAt = (usize, usize);
+
+/// The statements of `policies` whose `Action`/`NotAction` matches `action`, in the order
+/// [`evaluate`] looks at them. Which statements these are depends on the action alone, so a
+/// caller judging many requests of few actions can find them once per action.
+pub fn statements_for(policies: &[PolicyDocument], action: &str) -> Vec<StatementAt> {
+    let mut found = Vec::new();
     for (p, policy) in policies.iter().enumerate() {
         for (s, statement) in policy.statements.iter().enumerate() {
-            let applies = matches_list(&statement.actions, request.action, true)
-                && statement
-                    .resources
-                    .as_ref()
-                    .is_none_or(|r| matches_list(r, request.resource, false))
-                && statement.conditions.iter().all(|c| holds(c, request));
-            if !applies {
-                continue;
+            if matches_list(&statement.actions, action, true) {
+                found.push((p, s));
             }
-            match statement.effect {
-                Effect::Deny => {
-                    return Decision::Denied {
-                        policy: p,
-                        statement: s,
-                    }
+        }
+    }
+    found
+}
+
+/// The same decision as [`evaluate`], given `candidates` = [`statements_for`]`(policies,
+/// request.action)`: a statement whose action does not match never applies, so only these are
+/// looked at (their resources and conditions), in the same order.
+pub fn evaluate_among(
+    policies: &[PolicyDocument],
+    candidates: &[StatementAt],
+    request: &Request<'_>,
+) -> Decision {
+    let some = candidates.iter().filter_map(|&(p, s)| {
+        let statement = policies.get(p)?.statements.get(s)?;
+        Some((p, s, statement))
+    });
+    decide(some, request, false)
+}
+
+/// Default deny, the first applying Deny wins at once, else the first applying Allow.
+fn decide<'s>(
+    statements: impl Iterator<Item = (usize, usize, &'s Statement)>,
+    request: &Request<'_>,
+    check_action: bool,
+) -> Decision {
+    let mut allowed = None;
+    for (p, s, statement) in statements {
+        let applies = (!check_action || matches_list(&statement.actions, request.action, true))
+            && statement
+                .resources
+                .as_ref()
+                .is_none_or(|r| matches_list(r, request.resource, false))
+            && statement.conditions.iter().all(|c| holds(c, request));
+        if !applies {
+            continue;
+        }
+        match statement.effect {
+            Effect::Deny => {
+                return Decision::Denied {
+                    policy: p,
+                    statement: s,
                 }
-                Effect::Allow => {
-                    allowed.get_or_insert(Decision::Allowed {
-                        policy: p,
-                        statement: s,
-                    });
-                }
+            }
+            Effect::Allow => {
+                allowed.get_or_insert(Decision::Allowed {
+                    policy: p,
+                    statement: s,
+                });
             }
         }
     }
@@ -558,6 +607,20 @@ mod tests {
             let denied = model.iter().any(|m| m.0 && applies(m));
             let allowed = !denied && model.iter().any(|m| !m.0 && applies(m));
             let got = decide(std::slice::from_ref(&doc), action, &context);
+            let docs = std::slice::from_ref(&doc);
+            let among = evaluate_among(
+                docs,
+                &statements_for(docs, action),
+                &Request {
+                    action,
+                    resource: "IdentityCenter::system:permissionSet:ps-1",
+                    context: &context,
+                },
+            );
+            assert_eq!(
+                among, got,
+                "{text} for {action}: indexed evaluation differs"
+            );
             assert_eq!(
                 got.is_allowed(),
                 allowed,

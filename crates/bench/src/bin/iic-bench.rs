@@ -54,8 +54,20 @@ enum Mode {
         users: usize,
     },
     /// The portal: ListAccounts with an access token, and signed ListInstances with temporary
-    /// credentials from GetAgencyCredentials against the same call with permanent keys.
+    /// credentials from GetAgencyCredentials (of a set with the read-only system policy) against
+    /// the same call with permanent keys.
     Portal,
+    /// Policy enforcement: signed ListInstances with temporary credentials of a set carrying
+    /// `--policies` operator-catalogue policies of `--statements` statements each (only the last
+    /// statement allows it), alternately with the permanent keys, over `--rounds` rounds.
+    Policies {
+        #[arg(long, default_value_t = 20)]
+        policies: usize,
+        #[arg(long, default_value_t = 20)]
+        statements: usize,
+        #[arg(long, default_value_t = 4)]
+        rounds: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -884,13 +896,19 @@ async fn portal_get(
     serde_json::from_slice(&answer).map_err(|e| format!("{path}: {e}"))
 }
 
-async fn portal(args: Args) -> Result<(), String> {
-    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
-    let iic = Iic::start(&iic_bin).await?;
-    let (warmup, duration) = (
-        Duration::from_secs(args.warmup_secs),
-        Duration::from_secs(args.duration_secs),
-    );
+/// The built-in read-only system policy: allows ListInstances and its dependent action.
+const READ_ONLY_POLICY: &str = "8a14c1e2f0b34c4f9a0e6f1d2c3b4a51";
+
+/// A portal user signed in with temporary credentials of one permission set.
+struct PortalSession {
+    token: String,
+    temporary: Arc<Credentials>,
+}
+
+/// Creates a user and a permission set (`PT2H`) with the system policies `attached`, assigns
+/// the set to the user in the management account (which provisions it), signs the user in and
+/// takes temporary credentials with GetAgencyCredentials.
+async fn portal_session(iic: &Iic, attached: &[String]) -> Result<PortalSession, String> {
     let (sid, iid, account) = (
         iic.identity_store_id.clone(),
         iic.instance_id.clone(),
@@ -902,7 +920,7 @@ async fn portal(args: Args) -> Result<(), String> {
         "emails": [{"value": "bench.portal@example.com", "type": "work", "primary": true}],
     });
     let uid = call(
-        &iic,
+        iic,
         "POST",
         &format!("/v1/identity-stores/{sid}/users"),
         "",
@@ -914,7 +932,7 @@ async fn portal(args: Args) -> Result<(), String> {
         .to_string();
     let set = serde_json::json!({"name": "BenchAdmin", "session_duration": "PT2H"});
     let ps = call(
-        &iic,
+        iic,
         "POST",
         &format!("/v1/instances/{iid}/permission-sets"),
         "",
@@ -924,10 +942,20 @@ async fn portal(args: Args) -> Result<(), String> {
         .as_str()
         .ok_or("CreatePermissionSet returned no id")?
         .to_string();
+    for policy in attached {
+        call(
+            iic,
+            "POST",
+            &format!("/v1/instances/{iid}/permission-sets/{ps}/attach-managed-policy"),
+            "",
+            &serde_json::json!({ "managed_policy_id": policy }),
+        )
+        .await?;
+    }
     let assignment = serde_json::json!({"permission_set_id": ps, "principal_type": "USER",
         "principal_id": uid, "target_type": "ACCOUNT", "target_id": account});
     call(
-        &iic,
+        iic,
         "POST",
         &format!("/v1/instances/{iid}/account-assignments/create"),
         "",
@@ -946,7 +974,7 @@ async fn portal(args: Args) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let urn = loop {
         let agencies = portal_get(
-            &iic,
+            iic,
             "/v1/assigned-agencies",
             &format!("account_id={account}"),
             &token,
@@ -964,7 +992,7 @@ async fn portal(args: Args) -> Result<(), String> {
         "target_account_id={account}&agency_urn={}",
         urn.replace(':', "%3A")
     );
-    let got = portal_get(&iic, "/v1/credentials", &query, &token).await?;
+    let got = portal_get(iic, "/v1/credentials", &query, &token).await?;
     let c = &got["agency_credentials"];
     let field = |name: &str| {
         c[name]
@@ -978,36 +1006,57 @@ async fn portal(args: Args) -> Result<(), String> {
         security_token: Some(field("session_token")?),
         ..(*iic.creds).clone()
     });
-    println!(
-        "{} connections, {} s warm-up, {} s measured, client and server on this machine",
-        args.connections, args.warmup_secs, args.duration_secs
-    );
-    let list_accounts = run(
-        "portal ListAccounts (access token)",
+    Ok(PortalSession { token, temporary })
+}
+
+/// The benchmark's signed request: `GET /v1/instances?limit=100`.
+fn list_instances(creds: Arc<Credentials>) -> Arc<Repeat> {
+    Arc::new(Repeat(Target::Signed {
+        path: "/v1/instances".into(),
+        query: "limit=100".into(),
+        creds,
+    }))
+}
+
+/// One signed ListInstances with `creds`; an error unless it answers 200.
+async fn expect_listed(iic: &Iic, creds: &Arc<Credentials>, who: &str) -> Result<(), String> {
+    let target = Target::Signed {
+        path: "/v1/instances".into(),
+        query: "limit=100".into(),
+        creds: creds.clone(),
+    };
+    let (status, body) = one_shot(
         iic.addr,
-        Arc::new(Repeat(Target::Portal {
-            path: "/v1/assigned-accounts".into(),
-            query: String::new(),
-            token: token.clone(),
-        })),
-        args.connections,
-        warmup,
-        duration,
+        build_request(&target, &iic.addr.to_string(), "GET", b""),
     )
     .await?;
-    print(&list_accounts);
-    let instances = |creds: Arc<Credentials>| {
-        Arc::new(Repeat(Target::Signed {
-            path: "/v1/instances".into(),
-            query: "limit=100".into(),
-            creds,
-        }))
-    };
-    // Permanent, temporary, temporary, permanent: a drift in the machine's speed during the run
-    // weighs on both alike.
+    if status != 200 {
+        return Err(format!(
+            "ListInstances with {who} answered {status}, not 200: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    Ok(())
+}
+
+/// Signed ListInstances with the permanent keys and with `temporary`, alternately over `rounds`
+/// rounds: odd rounds permanent first, even rounds temporary first (permanent, temporary,
+/// temporary, permanent, …), so that a drift in the machine's speed weighs on both alike.
+/// Returns the permanent and temporary reports, one per round each.
+async fn alternate(
+    iic: &Iic,
+    temporary: &Arc<Credentials>,
+    args: &Args,
+    rounds: usize,
+) -> Result<(Vec<Report>, Vec<Report>), String> {
+    let (warmup, duration) = (
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    );
     let mut permanent = Vec::new();
     let mut temp = Vec::new();
-    for (round, temporary_first) in [(1, false), (2, true)] {
+    for round in 1..=rounds {
+        let temporary_first = round % 2 == 0;
         for is_temporary in [temporary_first, !temporary_first] {
             let (label, creds) = if is_temporary {
                 ("temporary credentials", temporary.clone())
@@ -1017,7 +1066,7 @@ async fn portal(args: Args) -> Result<(), String> {
             let r = run(
                 &format!("ListInstances, {label} ({round})"),
                 iic.addr,
-                instances(creds),
+                list_instances(creds),
                 args.connections,
                 warmup,
                 duration,
@@ -1031,18 +1080,117 @@ async fn portal(args: Args) -> Result<(), String> {
             }
         }
     }
-    let rate = |rs: &[Report]| rs.iter().map(|r| r.rps).sum::<f64>() / rs.len().max(1) as f64;
-    let ratio = 100.0 * rate(&temp) / rate(&permanent).max(1.0);
+    Ok((permanent, temp))
+}
+
+fn mean_rate(rs: &[Report]) -> f64 {
+    rs.iter().map(|r| r.rps).sum::<f64>() / rs.len().max(1) as f64
+}
+
+fn errors(rs: &[Report]) -> u64 {
+    rs.iter().map(|r| r.errors).sum()
+}
+
+async fn portal(args: Args) -> Result<(), String> {
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let iic = Iic::start(&iic_bin).await?;
+    let session = portal_session(&iic, &[READ_ONLY_POLICY.to_string()]).await?;
+    expect_listed(&iic, &session.temporary, "temporary credentials").await?;
+    println!(
+        "{} connections, {} s warm-up, {} s measured, client and server on this machine",
+        args.connections, args.warmup_secs, args.duration_secs
+    );
+    let list_accounts = run(
+        "portal ListAccounts (access token)",
+        iic.addr,
+        Arc::new(Repeat(Target::Portal {
+            path: "/v1/assigned-accounts".into(),
+            query: String::new(),
+            token: session.token.clone(),
+        })),
+        args.connections,
+        Duration::from_secs(args.warmup_secs),
+        Duration::from_secs(args.duration_secs),
+    )
+    .await?;
+    print(&list_accounts);
+    let (permanent, temp) = alternate(&iic, &session.temporary, &args, 2).await?;
+    let ratio = 100.0 * mean_rate(&temp) / mean_rate(&permanent).max(1.0);
     println!("temporary / permanent: {ratio:.1} %");
     println!(
         "{}",
         serde_json::json!({ "list_accounts": list_accounts, "permanent": permanent,
                             "temporary": temp, "ratio_percent": ratio })
     );
-    let errors = |rs: &[Report]| rs.iter().map(|r| r.errors).sum::<u64>();
     let failed = list_accounts.errors + errors(&permanent) + errors(&temp);
     if failed > 0 {
         return Err(format!("{failed} requests failed"));
+    }
+    Ok(())
+}
+
+/// Policy enforcement: the permission set carries `policies` operator-catalogue policies of
+/// `statements` statements each, only the very last of which allows the request.
+async fn policies(
+    args: Args,
+    policies: usize,
+    statements: usize,
+    rounds: usize,
+) -> Result<(), String> {
+    if policies == 0 || statements == 0 {
+        return Err("--policies and --statements must be at least 1".into());
+    }
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("bench-policies.json");
+    let catalogue = iic_bench::policies::catalogue(policies, statements);
+    std::fs::write(&file, catalogue.to_string()).map_err(|e| format!("{}: {e}", file.display()))?;
+    let env = [
+        ("IIC_SYSTEM_POLICIES_FILE", file.display().to_string()),
+        ("IIC_POLICIES_PER_SET", policies.max(20).to_string()),
+    ];
+    let iic = Iic::start_with(&iic_bin, &env).await?;
+    let attached: Vec<String> = (0..policies).map(iic_bench::policies::policy_id).collect();
+    let session = portal_session(&iic, &attached).await?;
+    expect_listed(&iic, &iic.creds, "the permanent keys").await?;
+    expect_listed(&iic, &session.temporary, "temporary credentials").await?;
+    println!(
+        "permission set with {policies} policies of {statements} statements; the last statement \
+         of the last policy allows {} and {}",
+        iic_bench::policies::ACTIONS[0],
+        iic_bench::policies::ACTIONS[1]
+    );
+    println!(
+        "{} connections, {} s warm-up, {} s measured per side and round, {rounds} rounds, \
+         client and server on this machine",
+        args.connections, args.warmup_secs, args.duration_secs
+    );
+    let (permanent, temp) = alternate(&iic, &session.temporary, &args, rounds).await?;
+    for (i, (p, t)) in permanent.iter().zip(&temp).enumerate() {
+        println!(
+            "round {}: permanent {:.0} req/s, temporary {:.0} req/s, {:.1} %",
+            i + 1,
+            p.rps,
+            t.rps,
+            100.0 * t.rps / p.rps.max(1.0)
+        );
+    }
+    let ratio = 100.0 * mean_rate(&temp) / mean_rate(&permanent).max(1.0);
+    println!(
+        "mean: permanent {:.0} req/s, temporary {:.0} req/s; temporary / permanent: {ratio:.1} %",
+        mean_rate(&permanent),
+        mean_rate(&temp)
+    );
+    println!(
+        "{}",
+        serde_json::json!({ "policies": policies, "statements": statements,
+                            "permanent": permanent, "temporary": temp, "ratio_percent": ratio })
+    );
+    let failed = errors(&permanent) + errors(&temp);
+    if failed > 0 {
+        return Err(format!(
+            "{failed} requests failed (a temporary-credential request refused is one)"
+        ));
     }
     Ok(())
 }
@@ -1073,6 +1221,11 @@ fn main() -> std::process::ExitCode {
         }
         Some(Mode::SignIns { users }) => rt.block_on(sign_ins(cli.args, users)),
         Some(Mode::Portal) => rt.block_on(portal(cli.args)),
+        Some(Mode::Policies {
+            policies: count,
+            statements,
+            rounds,
+        }) => rt.block_on(policies(cli.args, count, statements, rounds)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
