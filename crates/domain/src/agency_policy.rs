@@ -5,7 +5,7 @@
 use crate::authz::ConditionValue;
 use crate::permission_set::{Catalog, PermissionSetContent, SystemPolicyKind};
 use crate::policy::{self, PolicyDocument, PolicyKind};
-use crate::policy_eval::{self, Context, Decision, Request, StatementAt};
+use crate::policy_eval::{self, ConditionIds, Context, Decision, Request, StatementAt};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -22,6 +22,8 @@ pub struct AgencyPolicies {
     pub reads_request_tags: bool,
     /// The statements whose action matches, per action asked so far (see [`Self::evaluate`]).
     by_action: ActionIndex,
+    /// Identical conditions share an id, so that one request judges each once.
+    conditions: ConditionIds,
 }
 
 /// How many actions' statements are remembered; the server asks about a few hundred at most.
@@ -123,6 +125,7 @@ impl AgencyPolicies {
                 .flat_map(|s| &s.conditions)
                 .map(|c| c.key.to_ascii_lowercase())
         };
+        out.conditions = ConditionIds::of(&out.documents);
         out.reads_resource_tags = keys().any(|k| k.starts_with("g:resourcetag/"));
         out.reads_request_tags = keys().any(|k| k.starts_with("g:requesttag/") || k == "g:tagkeys");
         (out, problems)
@@ -156,7 +159,12 @@ impl AgencyPolicies {
                 found
             }
         };
-        policy_eval::evaluate_among(&self.documents, &candidates, request)
+        policy_eval::evaluate_among(
+            &self.documents,
+            &candidates,
+            Some(&self.conditions),
+            request,
+        )
     }
 
     /// Every condition key the documents read, once each, in the order first met.

@@ -78,7 +78,11 @@ pub fn evaluate(policies: &[PolicyDocument], request: &Request<'_>) -> Decision 
             .enumerate()
             .map(move |(s, statement)| (p, s, statement))
     });
-    decide(all, request, true)
+    let mut memo = Memo {
+        ids: None,
+        known: [0; MEMO_SLOTS],
+    };
+    decide(all, request, true, &mut memo)
 }
 
 /// Where a statement is: the index of its policy, and its index in that policy.
@@ -101,17 +105,103 @@ pub fn statements_for(policies: &[PolicyDocument], action: &str) -> Vec<Statemen
 
 /// The same decision as [`evaluate`], given `candidates` = [`statements_for`]`(policies,
 /// request.action)`: a statement whose action does not match never applies, so only these are
-/// looked at (their resources and conditions), in the same order.
+/// looked at (their resources and conditions), in the same order. With `ids` (from
+/// [`ConditionIds::of`] over the same policies), a condition that stands in several statements
+/// is judged once.
 pub fn evaluate_among(
     policies: &[PolicyDocument],
     candidates: &[StatementAt],
+    ids: Option<&ConditionIds>,
     request: &Request<'_>,
 ) -> Decision {
     let some = candidates.iter().filter_map(|&(p, s)| {
         let statement = policies.get(p)?.statements.get(s)?;
         Some((p, s, statement))
     });
-    decide(some, request, false)
+    let mut memo = Memo {
+        ids,
+        known: [0; MEMO_SLOTS],
+    };
+    decide(some, request, false, &mut memo)
+}
+
+/// How many distinct conditions one evaluation remembers the outcome of; conditions beyond
+/// are judged every time they are met.
+const MEMO_SLOTS: usize = 256;
+
+/// Ids of the conditions of a set of documents: identical conditions (operator, qualifier,
+/// `IfExists`, key ignoring case, values) share one, since their outcome on a request is the same.
+#[derive(Debug, Clone, Default)]
+pub struct ConditionIds {
+    /// `[policy][statement][condition]`.
+    ids: Vec<Vec<Vec<u16>>>,
+}
+
+impl ConditionIds {
+    pub fn of(policies: &[PolicyDocument]) -> ConditionIds {
+        let mut seen: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
+        let ids = policies
+            .iter()
+            .map(|d| {
+                d.statements
+                    .iter()
+                    .map(|st| {
+                        st.conditions
+                            .iter()
+                            .map(|c| {
+                                let identity = format!(
+                                    "{:?}|{:?}|{}|{}|{:?}",
+                                    c.qualifier,
+                                    c.operator,
+                                    c.if_exists,
+                                    c.key.to_ascii_lowercase(),
+                                    c.values
+                                );
+                                let next = u16::try_from(seen.len()).unwrap_or(u16::MAX);
+                                *seen.entry(identity).or_insert(next)
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        ConditionIds { ids }
+    }
+
+    fn get(&self, p: usize, s: usize, c: usize) -> Option<usize> {
+        let id = usize::from(*self.ids.get(p)?.get(s)?.get(c)?);
+        (id < MEMO_SLOTS).then_some(id)
+    }
+}
+
+/// The outcomes of the conditions judged so far in one evaluation (0 unknown, 1 false, 2 true).
+struct Memo<'a> {
+    ids: Option<&'a ConditionIds>,
+    known: [u8; MEMO_SLOTS],
+}
+
+impl Memo<'_> {
+    fn holds(
+        &mut self,
+        p: usize,
+        s: usize,
+        c: usize,
+        cond: &Condition,
+        request: &Request<'_>,
+    ) -> bool {
+        let Some(id) = self.ids.and_then(|ids| ids.get(p, s, c)) else {
+            return holds(cond, request);
+        };
+        match self.known[id] {
+            1 => false,
+            2 => true,
+            _ => {
+                let outcome = holds(cond, request);
+                self.known[id] = 1 + u8::from(outcome);
+                outcome
+            }
+        }
+    }
 }
 
 /// Default deny, the first applying Deny wins at once, else the first applying Allow.
@@ -119,15 +209,24 @@ fn decide<'s>(
     statements: impl Iterator<Item = (usize, usize, &'s Statement)>,
     request: &Request<'_>,
     check_action: bool,
+    memo: &mut Memo<'_>,
 ) -> Decision {
     let mut allowed = None;
     for (p, s, statement) in statements {
+        // Once an Allow applies, only a Deny can change the decision.
+        if allowed.is_some() && statement.effect == Effect::Allow {
+            continue;
+        }
         let applies = (!check_action || matches_list(&statement.actions, request.action, true))
             && statement
                 .resources
                 .as_ref()
                 .is_none_or(|r| matches_list(r, request.resource, false))
-            && statement.conditions.iter().all(|c| holds(c, request));
+            && statement
+                .conditions
+                .iter()
+                .enumerate()
+                .all(|(c, cond)| memo.holds(p, s, c, cond, request));
         if !applies {
             continue;
         }
@@ -258,12 +357,69 @@ fn number(value: &str, bound: &str, cmp: impl Fn(f64, f64) -> bool) -> bool {
 /// An RFC 3339 time or Unix seconds, as nanoseconds since the epoch.
 fn instant(v: &str) -> Option<i128> {
     let v = v.trim();
+    if let Some(secs) = utc_seconds(v) {
+        return Some(i128::from(secs) * 1_000_000_000);
+    }
     if let Ok(secs) = v.parse::<i64>() {
         return Some(i128::from(secs) * 1_000_000_000);
     }
     time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(|t| t.unix_timestamp_nanos())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (the shape of `g:CurrentTime` and of most policies' bounds) as Unix
+/// seconds, read without the general RFC 3339 parser; None for any other text, or a field out
+/// of range (the general parser then decides).
+fn utc_seconds(v: &str) -> Option<i64> {
+    let b = v.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let in_month = usize::try_from(month - 1)
+        .ok()
+        .and_then(|m| month_days.get(m))?;
+    if day < 1 || day > *in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from the civil date (the proleptic Gregorian calendar, March-based years).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let shifted_month = (month + 9) % 12;
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 fn date(value: &str, bound: &str, cmp: impl Fn(i128, i128) -> bool) -> bool {
@@ -526,6 +682,40 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_utc_reader_agrees_with_the_rfc3339_parser() {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        for _ in 0..20_000 {
+            let text = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                rng.gen_range(0..10_000),
+                rng.gen_range(0..14),
+                rng.gen_range(0..33),
+                rng.gen_range(0..25),
+                rng.gen_range(0..61),
+                rng.gen_range(0..61)
+            );
+            let general =
+                time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                    .ok()
+                    .map(|t| t.unix_timestamp());
+            if let Some(fast) = utc_seconds(&text) {
+                assert_eq!(Some(fast), general, "{text}");
+            } else if let Some(secs) = general {
+                // Only a leap second (:60) may be left to the general parser and still read.
+                assert!(
+                    text.ends_with(":60Z"),
+                    "{text} read as {secs} only by the parser"
+                );
+            }
+        }
+        assert_eq!(utc_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(utc_seconds("2000-02-29T00:00:00Z"), Some(951_782_400));
+        assert_eq!(utc_seconds("1900-02-29T00:00:00Z"), None);
+        assert_eq!(utc_seconds("2026-12-03T15:00:00+00:00"), None);
+    }
+
+    #[test]
     fn wildcard_agrees_with_the_reference_on_random_inputs() {
         let mut rng = rand::thread_rng();
         for _ in 0..20_000 {
@@ -608,18 +798,22 @@ mod tests {
             let allowed = !denied && model.iter().any(|m| !m.0 && applies(m));
             let got = decide(std::slice::from_ref(&doc), action, &context);
             let docs = std::slice::from_ref(&doc);
-            let among = evaluate_among(
-                docs,
-                &statements_for(docs, action),
-                &Request {
-                    action,
-                    resource: "IdentityCenter::system:permissionSet:ps-1",
-                    context: &context,
-                },
-            );
+            let request = Request {
+                action,
+                resource: "IdentityCenter::system:permissionSet:ps-1",
+                context: &context,
+            };
+            let candidates = statements_for(docs, action);
+            let among = evaluate_among(docs, &candidates, None, &request);
             assert_eq!(
                 among, got,
                 "{text} for {action}: indexed evaluation differs"
+            );
+            let ids = ConditionIds::of(docs);
+            let remembered = evaluate_among(docs, &candidates, Some(&ids), &request);
+            assert_eq!(
+                remembered, got,
+                "{text} for {action}: evaluation judging shared conditions once differs"
             );
             assert_eq!(
                 got.is_allowed(),
