@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod filter;
+mod filter_lex;
 pub mod filter_parse;
 pub mod index;
 pub mod matching;
