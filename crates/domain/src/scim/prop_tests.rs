@@ -474,3 +474,71 @@ fn matching_agrees_with_the_reference() {
     // Both outcomes are exercised.
     assert!(hits > 2_000 && hits < 18_000, "{hits}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mutated inputs, in the stable suite (the fuzz targets go further).
+
+fn mutate(rng: &mut impl Rng, seed: &[u8]) -> Vec<u8> {
+    const BYTES: &[u8] = b" ()[]\".\\:-$0123456789aeEnotrpqwl\x00\xff\xc3\xa9";
+    let mut v = seed.to_vec();
+    for _ in 0..rng.gen_range(1..6) {
+        let at = rng.gen_range(0..=v.len());
+        match rng.gen_range(0..4) {
+            0 if at < v.len() => {
+                v.remove(at);
+            }
+            1 if at < v.len() => v[at] = *pick(rng, BYTES),
+            2 => v.insert(at, *pick(rng, BYTES)),
+            _ => {
+                let from = rng.gen_range(0..=v.len());
+                let to = rng.gen_range(from..=v.len());
+                let chunk = v[from..to].to_vec();
+                v.splice(at..at, chunk);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn mutated_filters_and_patch_bodies_never_panic() {
+    use super::index::classify;
+    use super::patch::parse_patch_json;
+    let filters: &[&[u8]] = &[
+        br#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+        br#"emails[type eq "work" and value co "@example.com"].display pr or meta.lastModified gt "2011-05-13T04:42:34Z""#,
+        br#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m\u00e9" and x le -1.5e3"#,
+    ];
+    let bodies: &[&[u8]] = &[
+        br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].primary","value":"False"},{"op":"add","value":{"name.givenName":"x","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m"}}},{"op":"remove","path":"members[value eq \"u\"]"}]}"#,
+    ];
+    let user = to_json(
+        &mut rand::thread_rng(),
+        &random_model(&mut rand::thread_rng()),
+    );
+    let mut rng = rand::thread_rng();
+    let (mut filters_parsed, mut bodies_parsed) = (0, 0);
+    for _ in 0..20_000 {
+        let seed = *pick(&mut rng, filters);
+        let bytes = mutate(&mut rng, seed);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if let Ok(f) = parse_filter(text) {
+                filters_parsed += 1;
+                matches(&f, &user, &ResourceType::User);
+                classify(&f, ResourceType::Group);
+                assert_eq!(parse_filter(&f.to_string()).as_ref(), Ok(&f), "{f}");
+            }
+            if let Ok(p) = parse_patch_path(text) {
+                assert_eq!(parse_patch_path(&p.to_string()), Ok(p));
+            }
+        }
+        let seed = *pick(&mut rng, bodies);
+        let body = mutate(&mut rng, seed);
+        bodies_parsed += usize::from(parse_patch_json(&body).is_ok());
+    }
+    // The mutations keep some inputs valid, so that what follows parsing is reached.
+    assert!(
+        filters_parsed > 1_000 && bodies_parsed > 100,
+        "{filters_parsed} {bodies_parsed}"
+    );
+}
