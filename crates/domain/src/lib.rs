@@ -25,6 +25,7 @@ pub mod policy_eval;
 pub mod portal;
 pub mod qr;
 pub mod retry;
+pub mod scim;
 pub mod session;
 pub mod sign_in;
 pub mod signing;

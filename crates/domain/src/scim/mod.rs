@@ -1,0 +1,27 @@
+//! SCIM 2.0 (RFC 7643, RFC 7644) as the domain layer sees it: the filter language, matching a
+//! filter against a resource, recognising the filters an index answers, PATCH paths and request
+//! bodies, and the SCIM error body. No I/O; the store and the API layer build on these.
+
+pub mod error;
+pub mod filter;
+mod filter_lex;
+pub mod filter_parse;
+pub mod index;
+pub mod matching;
+pub mod patch;
+pub mod patch_path;
+pub mod path;
+pub mod schema;
+
+#[cfg(test)]
+mod prop_tests;
+
+pub use error::{ScimError, ScimType};
+pub use filter::{CompValue, CompareOp, Filter};
+pub use filter_parse::{parse_filter, MAX_DEPTH, MAX_FILTER_LEN, MAX_TERMS};
+pub use index::{classify, IndexKey, Lookup, Plan};
+pub use matching::matches;
+pub use patch::{parse_patch, parse_patch_json, OpKind, PatchOperation, PatchRequest, Target};
+pub use patch_path::{parse_patch_path, PatchPath};
+pub use path::AttrPath;
+pub use schema::{AttrRules, ResourceType};
