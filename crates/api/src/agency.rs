@@ -5,9 +5,11 @@
 
 use iic_domain::agency_policy::AgencyPolicies;
 use iic_domain::permission_set::Catalog;
+use iic_domain::policy_eval::Decision;
 use iic_store::AgencyRecord;
 use parking_lot::RwLock;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What the policies of one temporary credential see of it.
@@ -18,6 +20,56 @@ pub struct Agency {
     pub user_id: String,
     /// `g:UserId`, `g:UserName`, `g:DomainName`, `g:MFAPresent`, `g:PrincipalTag/<key>`.
     pub context: Vec<(String, Vec<String>)>,
+    /// Decisions of the current second on requests that bring no values of their own.
+    pub decisions: DecisionCache,
+}
+
+/// The decisions taken in one second, from one source address, per action, on requests that
+/// name no resource and carry no tags: their evaluation reads nothing else that changes (the
+/// agency's own values are fixed, `g:CurrentTime` has a resolution of one second), so within
+/// that second the same action gets the same decision.
+#[derive(Debug, Default)]
+pub struct DecisionCache(RwLock<Decided>);
+
+#[derive(Debug, Default)]
+struct Decided {
+    second: i64,
+    source_ip: Option<IpAddr>,
+    by_action: Vec<(&'static str, Decision)>,
+}
+
+/// Actions remembered per second; a credential rarely uses more.
+const MAX_DECIDED: usize = 64;
+
+impl DecisionCache {
+    pub fn get(&self, second: i64, source_ip: Option<IpAddr>, action: &str) -> Option<Decision> {
+        let d = self.0.read();
+        if d.second != second || d.source_ip != source_ip {
+            return None;
+        }
+        d.by_action
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, decision)| *decision)
+    }
+
+    pub fn put(
+        &self,
+        second: i64,
+        source_ip: Option<IpAddr>,
+        action: &'static str,
+        decision: Decision,
+    ) {
+        let mut d = self.0.write();
+        if d.second != second || d.source_ip != source_ip {
+            d.second = second;
+            d.source_ip = source_ip;
+            d.by_action.clear();
+        }
+        if d.by_action.len() < MAX_DECIDED && !d.by_action.iter().any(|(a, _)| *a == action) {
+            d.by_action.push((action, decision));
+        }
+    }
 }
 
 impl Agency {
@@ -29,6 +81,7 @@ impl Agency {
             permission_set_id: String::new(),
             user_id: String::new(),
             context: Vec::new(),
+            decisions: DecisionCache::default(),
         }
     }
 }
@@ -97,6 +150,36 @@ impl CompiledPolicies {
             permission_set_id: record.permission_set_id,
             user_id: record.user_id,
             context,
+            decisions: DecisionCache::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_last_one_second_from_one_address() {
+        let cache = DecisionCache::default();
+        let ip: Option<IpAddr> = "127.0.0.1".parse().ok();
+        let allowed = Decision::Allowed {
+            policy: 0,
+            statement: 1,
+        };
+        assert_eq!(cache.get(10, ip, "a:b:c"), None);
+        cache.put(10, ip, "a:b:c", allowed);
+        cache.put(10, ip, "a:b:d", Decision::NotAllowed);
+        assert_eq!(cache.get(10, ip, "a:b:c"), Some(allowed));
+        assert_eq!(cache.get(10, ip, "a:b:d"), Some(Decision::NotAllowed));
+        assert_eq!(cache.get(11, ip, "a:b:c"), None, "another second");
+        assert_eq!(cache.get(10, None, "a:b:c"), None, "another address");
+        cache.put(11, ip, "a:b:d", allowed);
+        assert_eq!(cache.get(11, ip, "a:b:d"), Some(allowed));
+        assert_eq!(
+            cache.get(10, ip, "a:b:c"),
+            None,
+            "the past second is forgotten"
+        );
     }
 }

@@ -100,7 +100,7 @@ pub(crate) async fn check(
 /// when the policies allow it on all of them.
 fn refused(
     agency: &Agency,
-    action: &str,
+    action: &'static str,
     urns: &[String],
     values: &RequestValues<'_>,
 ) -> Option<PolicyStory> {
@@ -111,9 +111,28 @@ fn refused(
             context: values,
         })
     };
-    let decision = match urns.is_empty() {
-        true => Some(decide("*")).filter(|d| !d.is_allowed()),
-        false => urns.iter().map(|u| decide(u)).find(|d| !d.is_allowed()),
+    // A request that names no resource and carries no tags of its own is judged on the
+    // agency's fixed values, the time to the second and the source address alone: the same
+    // inputs give the same decision, so it is remembered for the rest of that second.
+    let plain =
+        urns.is_empty() && values.request_tags.is_empty() && values.resource_tags.is_empty();
+    let second = values.now_ms.div_euclid(1000);
+    let decision = match plain {
+        true => {
+            let d = match agency.decisions.get(second, values.source_ip, action) {
+                Some(d) => d,
+                None => {
+                    let d = decide("*");
+                    agency.decisions.put(second, values.source_ip, action, d);
+                    d
+                }
+            };
+            Some(d).filter(|d| !d.is_allowed())
+        }
+        false => match urns.is_empty() {
+            true => Some(decide("*")).filter(|d| !d.is_allowed()),
+            false => urns.iter().map(|u| decide(u)).find(|d| !d.is_allowed()),
+        },
     }?;
     Some(story(agency, decision, urns, values))
 }
