@@ -39,6 +39,7 @@ mod user_mail;
 mod webauthn;
 
 pub use agency::{AgencyRecord, SetTags};
+pub use directory::BulkMembers;
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
 pub use iic_domain::directory::password::PasswordPolicy;

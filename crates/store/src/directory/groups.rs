@@ -6,12 +6,6 @@ use crate::db::{FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::{CreateOutcome, Group, Page, PrincipalKey, Store, StoreResult, UpdateOutcome};
 
-macro_rules! group_columns {
-    () => {
-        "seq, group_id, identity_store_id, profile, external_ids, created_at, created_by, updated_at, updated_by"
-    };
-}
-
 static GROUPS: Principals = Principals {
     kind: "group",
     name_taken: Sql::new(

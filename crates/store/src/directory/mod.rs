@@ -1,11 +1,27 @@
 //! Identity stores: users, groups, memberships and the password policy.
 
+/// The columns a `User` is read from, in `FromRow` order.
+macro_rules! user_columns {
+    () => {
+        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change"
+    };
+}
+
+/// The columns a `Group` is read from, in `FromRow` order.
+macro_rules! group_columns {
+    () => {
+        "seq, group_id, identity_store_id, profile, external_ids, created_at, created_by, updated_at, updated_by"
+    };
+}
+
 mod groups;
 mod memberships;
 mod principals;
+mod scim;
 mod users;
 
 pub(crate) use principals::deprovision_for_principal;
+pub use scim::BulkMembers;
 
 use crate::db::{to_json, FromRow, Row, Sql};
 use crate::error::BoxError;

@@ -8,12 +8,6 @@ use crate::sessions::{self, Ending};
 use crate::user_mail::NewLink;
 use crate::{CreateOutcome, Page, PrincipalKey, Store, StoreResult, UpdateOutcome, User};
 
-macro_rules! user_columns {
-    () => {
-        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change"
-    };
-}
-
 static USERS: Principals = Principals {
     kind: "user",
     name_taken: Sql::new(
