@@ -421,6 +421,7 @@ impl<'p> Filtered<'p> {
             (_, Some(value)) => self.write(&mut items, &hits, op, value)?,
         }
         one_primary(self.def, &mut items, &touched);
+        items.retain(|v| !is_empty(v));
         put(map, self.def.name, Some(Value::Array(items)));
         Ok(())
     }

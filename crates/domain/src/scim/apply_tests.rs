@@ -325,3 +325,142 @@ fn replacing_a_read_only_attribute_with_its_value_is_no_change() {
     ]));
     assert_eq!(u, user());
 }
+
+const PATHS: &[&str] = &[
+    "emails",
+    "EMAILS",
+    "emails[type eq \"work\"]",
+    "emails[type eq \"home\"].value",
+    "emails[value co \"x\"].primary",
+    "emails[type eq \"other\" and primary eq true]",
+    "emails.primary",
+    "name",
+    "name.givenName",
+    "title",
+    "active",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+    "department",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    "phoneNumbers[type eq \"mobile\"].value",
+];
+
+fn random_value(rng: &mut impl rand::Rng) -> Value {
+    let text = |rng: &mut dyn rand::RngCore| {
+        ["x@a", "X@A", "y@b", "work", "home", "other"][rand::Rng::gen_range(rng, 0..6)].to_string()
+    };
+    let email = |rng: &mut dyn rand::RngCore| {
+        let mut e = Map::new();
+        if rand::Rng::gen_bool(rng, 0.8) {
+            e.insert("value".into(), Value::String(text(rng)));
+        }
+        if rand::Rng::gen_bool(rng, 0.6) {
+            e.insert("type".into(), Value::String(text(rng)));
+        }
+        if rand::Rng::gen_bool(rng, 0.4) {
+            e.insert("primary".into(), Value::Bool(rand::Rng::gen_bool(rng, 0.7)));
+        }
+        Value::Object(e)
+    };
+    match rng.gen_range(0..8) {
+        0 => Value::String(text(rng)),
+        1 => Value::Bool(rng.gen_bool(0.5)),
+        2 => Value::String("True".into()),
+        3 => email(rng),
+        4 => Value::Array((0..rng.gen_range(0..4)).map(|_| email(rng)).collect()),
+        5 => json!({"givenName": text(rng), "department": "D"}),
+        6 => json!({"title": text(rng), "emails": [email(rng)], "name.familyName": "F"}),
+        _ => Value::Null,
+    }
+}
+
+fn random_request(rng: &mut impl rand::Rng) -> Option<PatchRequest> {
+    let ops: Vec<Value> = (0..rng.gen_range(1..5))
+        .map(|_| {
+            let op = ["add", "Replace", "remove"][rng.gen_range(0..3)];
+            let mut o = json!({"op": op, "value": random_value(rng)});
+            if rng.gen_bool(0.85) {
+                o["path"] = json!(PATHS[rng.gen_range(0..PATHS.len())]);
+            }
+            o
+        })
+        .collect();
+    parse_patch(&json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": ops
+    }))
+    .ok()
+}
+
+/// Every name in `v` is the schema table's own.
+fn canonical(v: &Value) -> bool {
+    use crate::scim::schema::ATTRIBUTES;
+    let names_ok = |map: &Map<String, Value>| {
+        map.iter().all(|(k, v)| {
+            let Some(def) = ATTRIBUTES.iter().find(|d| d.sub.is_none() && d.name == k) else {
+                return k == "schemas";
+            };
+            let subs_ok = |item: &Value| {
+                item.as_object().is_none_or(|o| {
+                    o.keys().all(|s| {
+                        ATTRIBUTES
+                            .iter()
+                            .any(|d| d.name == def.name && d.sub == Some(s.as_str()))
+                    })
+                })
+            };
+            match v {
+                Value::Array(items) => items.iter().all(subs_ok),
+                other => subs_ok(other),
+            }
+        })
+    };
+    let Some(root) = v.as_object() else {
+        return false;
+    };
+    let mut core = root.clone();
+    let ext = core.remove(EXT);
+    names_ok(&core) && ext.is_none_or(|e| e.as_object().is_some_and(names_ok))
+}
+
+#[test]
+fn random_patches_keep_the_resource_well_formed() {
+    let mut rng = rand::thread_rng();
+    let (mut applied, mut refused) = (0, 0);
+    for _ in 0..20_000 {
+        let Some(req) = random_request(&mut rng) else {
+            continue;
+        };
+        let mut u = user();
+        if apply_patch(&mut u, &req, ResourceType::User).is_err() {
+            assert_eq!(u, user(), "{req:?}");
+            refused += 1;
+            continue;
+        }
+        applied += 1;
+        assert!(canonical(&u), "{req:?}: {u}");
+        let primaries = u["emails"].as_array().map_or(0, |e| {
+            e.iter().filter(|e| e["primary"] == json!(true)).count()
+        });
+        assert!(primaries <= 1, "{req:?}: {u}");
+        for (_, v) in u.as_object().unwrap() {
+            assert!(!is_empty(v), "{req:?}: {u}");
+        }
+        let lists_ext = u["schemas"].as_array().unwrap().contains(&json!(EXT));
+        assert_eq!(lists_ext, u.get(EXT).is_some(), "{req:?}: {u}");
+        // Adding the same values again changes nothing.
+        if let [PatchOperation {
+            op: OpKind::Add,
+            target:
+                Target::Path {
+                    path: PatchPath::Attr(_),
+                    ..
+                },
+        }] = req.operations.as_slice()
+        {
+            let mut again = u.clone();
+            apply_patch(&mut again, &req, ResourceType::User).unwrap();
+            assert_eq!(again, u, "{req:?}");
+        }
+    }
+    assert!(applied > 2_000 && refused > 2_000, "{applied} {refused}");
+}

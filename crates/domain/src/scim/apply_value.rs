@@ -107,20 +107,27 @@ pub(super) fn complex(def: &AttrDef, v: Value) -> Result<Map<String, Value>, Sci
     Ok(out)
 }
 
-/// The values given for the multi-valued `def`: an array of values, or one value.
+/// The values given for the multi-valued `def`: an array of values, or one value. Empty values
+/// are no values.
 pub(super) fn many(def: &AttrDef, v: Value) -> Result<Vec<Map<String, Value>>, ScimError> {
-    match v {
-        Value::Array(items) => items
-            .into_iter()
-            .filter(|v| !v.is_null())
-            .map(|v| complex(def, v))
-            .collect(),
-        Value::Object(_) => Ok(vec![complex(def, v)?]),
-        other => Err(ScimError::invalid_value(format!(
-            "`{}` takes an array of values, not {other}",
-            def.name
-        ))),
+    let items = match v {
+        Value::Array(items) => items,
+        Value::Object(_) => vec![v],
+        other => {
+            return Err(ScimError::invalid_value(format!(
+                "`{}` takes an array of values, not {other}",
+                def.name
+            )))
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items.into_iter().filter(|v| !v.is_null()) {
+        let value = complex(def, item)?;
+        if !value.is_empty() {
+            out.push(value);
+        }
     }
+    Ok(out)
 }
 
 /// The value given for the single-valued `def`.

@@ -15,6 +15,7 @@ pub mod matching;
 pub mod patch;
 pub mod patch_path;
 pub mod path;
+pub mod projection;
 pub mod schema;
 
 #[cfg(test)]
@@ -30,4 +31,5 @@ pub use matching::{matches, matches_element};
 pub use patch::{parse_patch, parse_patch_json, OpKind, PatchOperation, PatchRequest, Target};
 pub use patch_path::{parse_patch_path, PatchPath};
 pub use path::AttrPath;
+pub use projection::{parse_attribute_list, project};
 pub use schema::{AttrRules, ResourceType};
