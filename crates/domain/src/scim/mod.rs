@@ -4,6 +4,7 @@
 //! and the SCIM error body. No I/O; the store and the API layer build on these.
 
 pub mod apply;
+mod apply_filter;
 mod apply_value;
 pub mod error;
 pub mod filter;
