@@ -27,6 +27,17 @@ pub fn matches(filter: &Filter, resource: &Value, rules: &dyn AttrRules) -> bool
     eval(filter, resource, None, rules)
 }
 
+/// Whether `element`, one value of the multi-valued attribute `attr`, matches `filter`, whose
+/// paths are sub-attribute names of `attr` (the filter of `emails[type eq "work"]`).
+pub fn matches_element(
+    filter: &Filter,
+    element: &Value,
+    attr: &AttrPath,
+    rules: &dyn AttrRules,
+) -> bool {
+    element.is_object() && eval(filter, element, Some(attr), rules)
+}
+
 /// `parent` is the attribute of the value path `ctx` is one value of; `None` at the resource.
 fn eval(filter: &Filter, ctx: &Value, parent: Option<&AttrPath>, rules: &dyn AttrRules) -> bool {
     match filter {
