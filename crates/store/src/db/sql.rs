@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 ///   `n`.
 /// - list membership: `= ANY($n)` (a `text[]` on PostgreSQL) becomes
 ///   `IN (SELECT value FROM json_each(?n))` (the list is bound as a JSON array, see `TextList`).
-/// - row locks: `FOR UPDATE`, `FOR SHARE` (with `OF` tables, `SKIP LOCKED`, `NOWAIT`) are
-///   dropped: a SQLite write transaction holds the whole database.
+/// - row locks: `FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`, `FOR KEY SHARE` (with `OF`
+///   tables, `SKIP LOCKED`, `NOWAIT`) are dropped: a SQLite write transaction holds the whole database.
 pub(crate) struct Sql {
     postgres: &'static str,
     sqlite: OnceLock<String>,
@@ -38,16 +38,21 @@ impl Sql {
     }
 }
 
-/// `text` without its row-locking clauses: ` FOR UPDATE` or ` FOR SHARE`, then optionally
+/// `text` without its row-locking clauses: ` FOR [NO KEY] UPDATE` or ` FOR [KEY] SHARE`, then optionally
 /// ` OF` and table names, then optionally ` SKIP LOCKED` or ` NOWAIT`.
 fn without_row_locks(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     loop {
-        let next = [" FOR UPDATE", " FOR SHARE"]
-            .iter()
-            .filter_map(|clause| rest.find(clause).map(|at| (at, clause.len())))
-            .min();
+        let next = [
+            " FOR UPDATE",
+            " FOR NO KEY UPDATE",
+            " FOR SHARE",
+            " FOR KEY SHARE",
+        ]
+        .iter()
+        .filter_map(|clause| rest.find(clause).map(|at| (at, clause.len())))
+        .min();
         let Some((at, len)) = next else {
             out.push_str(rest);
             return out;
@@ -166,6 +171,11 @@ mod tests {
                 "SELECT 1 FROM t\n UNION SELECT 2",
             ),
             ("SELECT 1 FROM t FOR UPDATE NOWAIT", "SELECT 1 FROM t"),
+            ("SELECT 1 FROM t FOR NO KEY UPDATE", "SELECT 1 FROM t"),
+            (
+                "SELECT 1 FROM t FOR KEY SHARE OF t SKIP LOCKED",
+                "SELECT 1 FROM t",
+            ),
         ] {
             assert_eq!(without_row_locks(pg), sqlite, "{pg}");
         }

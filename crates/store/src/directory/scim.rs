@@ -25,12 +25,15 @@ const CHUNK: usize = 1000;
 /// How many unknown ids a refusal names.
 const UNKNOWN_LISTED: usize = 10;
 
-/// Locking the group's row serializes bulk changes of its members.
+/// Serializes bulk changes of the group's members. Not `FOR UPDATE`: that would also hold off
+/// the key-share lock a single membership's insertion takes on the group, while that insertion
+/// holds its user's lock, which this change may be waiting for.
 static LOCK_GROUP: Sql = Sql::new(
-    "SELECT 1 FROM directory_groups WHERE identity_store_id = $1 AND group_id = $2 FOR UPDATE",
+    "SELECT 1 FROM directory_groups WHERE identity_store_id = $1 AND group_id = $2 FOR NO KEY UPDATE",
 );
-/// Locked in one order, so that concurrent changes wait for each other rather than deadlock;
-/// the lock keeps each user's limit on groups, as adding one membership does.
+/// Locked in id order (the ids come sorted), so that concurrent changes wait for each other
+/// rather than deadlock; the lock keeps each user's limit on groups, as adding one membership
+/// does.
 static LOCK_USERS: Sql = Sql::new(
     "SELECT user_id FROM users WHERE identity_store_id = $1 AND user_id = ANY($2) ORDER BY user_id FOR UPDATE",
 );
@@ -44,7 +47,8 @@ static AT_LIMIT: Sql = Sql::new(
     "SELECT user_id FROM memberships WHERE user_id = ANY($1) GROUP BY user_id HAVING COUNT(*) >= $2",
 );
 static INSERT: Sql = Sql::new(
-    "INSERT INTO memberships (membership_id, identity_store_id, group_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+    "INSERT INTO memberships (membership_id, identity_store_id, group_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (group_id, user_id) DO NOTHING",
 );
 static DELETE: Sql = Sql::new(
     "DELETE FROM memberships WHERE group_id = $1 AND identity_store_id = $2 AND user_id = ANY($3)",
@@ -122,8 +126,10 @@ fn plan(current: &[String], replace: Option<&[String]>, add: &[String], remove: 
 
 /// Which of `ids` are users of the store, each locked until the transaction ends.
 async fn lock_users(db: &mut Db<'_>, store: &str, ids: &[String]) -> StoreResult<HashSet<String>> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
     let mut found = HashSet::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in sorted.chunks(CHUNK) {
         let rows: Vec<String> = db.query(&LOCK_USERS, &[&store, &TextList(chunk)]).await?;
         found.extend(rows);
     }
@@ -146,13 +152,16 @@ async fn first_at_limit(
     Ok(ids.iter().find(|id| full.contains(*id)).cloned())
 }
 
+/// Inserts the memberships; returns how many were new (a single membership added meanwhile,
+/// after the members were read, is kept as it is).
 async fn insert_members(
     db: &mut Db<'_>,
     store: &str,
     group: &str,
     ids: &[String],
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
+    let mut added = 0;
     for chunk in ids.chunks(CHUNK) {
         let rows: Vec<(String, &String)> = chunk
             .iter()
@@ -172,9 +181,9 @@ async fn insert_members(
             .collect();
         let statements: Vec<(&Sql, &[&dyn Param])> =
             params.iter().map(|p| (&INSERT, &p[..])).collect();
-        db.execute_all(&statements).await?;
+        added += db.execute_all(&statements).await?.into_iter().sum::<u64>();
     }
-    Ok(())
+    Ok(added)
 }
 
 async fn delete_members(
@@ -232,8 +241,7 @@ async fn change(
         return Ok(BulkMembers::TooManyGroups(user));
     }
     let removed = delete_members(db, store, group, &plan.to_remove).await?;
-    insert_members(db, store, group, &plan.to_add, now).await?;
-    let added = plan.to_add.len() as u64;
+    let added = insert_members(db, store, group, &plan.to_add, now).await?;
     if added + removed > 0 {
         db.execute(&TOUCH_GROUP, &[&store, &group, &now]).await?;
     }

@@ -11,6 +11,7 @@ suite!(
     scim_the_limit_on_groups_per_user_refuses_the_whole_change,
     scim_pages_counts_and_member_lookups,
     scim_five_thousand_members_in_one_change,
+    scim_concurrent_changes_neither_fail_nor_deadlock,
 );
 
 async fn users(store: &SharedStore, sid: &str, prefix: &str, n: usize) -> Vec<String> {
@@ -381,4 +382,52 @@ async fn scim_five_thousand_members_in_one_change(store: SharedStore) {
         remove_time.as_secs_f64() < 5.0,
         "removing took {remove_time:?}"
     );
+}
+
+async fn scim_concurrent_changes_neither_fail_nor_deadlock(store: SharedStore) {
+    let (_, sid) = directory(&store).await;
+    let u = users(&store, &sid, "c", 2500).await;
+    let groups = [
+        new_group(&store, &sid, "c1").await,
+        new_group(&store, &sid, "c2").await,
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..6 {
+        let (store, sid, gid) = (store.clone(), sid.clone(), groups[round % 2].clone());
+        let mut ids = u.clone();
+        if round % 3 == 1 {
+            ids.reverse();
+        }
+        tasks.spawn(async move {
+            let replace = (round % 2 == 0).then_some(&ids[..]);
+            let done = store
+                .change_group_members(&sid, &gid, replace, &ids, &[], 1000, 7)
+                .await
+                .expect("bulk change");
+            assert!(matches!(done, BulkMembers::Done { .. }), "{done:?}");
+        });
+    }
+    for (i, id) in u.iter().enumerate().take(40) {
+        let (store, sid) = (store.clone(), sid.clone());
+        let mut g = group(&sid, "unused");
+        g.group_id = groups[i % 2].clone();
+        let m = membership(&sid, &g, &user(&sid, "unused"));
+        let m = Membership {
+            user_id: id.clone(),
+            ..m
+        };
+        tasks.spawn(async move {
+            store.create_membership(&m, 1000).await.expect("single");
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task");
+    }
+    for gid in &groups {
+        let mut members = store.group_member_ids(&sid, gid).await.expect("ids");
+        members.sort();
+        let mut all = u.clone();
+        all.sort();
+        assert_eq!(members, all, "every user is a member, once");
+    }
 }
