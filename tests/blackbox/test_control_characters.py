@@ -236,6 +236,9 @@ def build_world(server):
         "membership_id": membership, "permission_set_id": ps,
         # No device can be enrolled here; the body is checked before the device is looked up.
         "device_id": "0123456789abcdef0123456789abcdef",
+        # Provisioning tenant and token ids are checked before they are looked up.
+        "tenant_id": "00000000-0000-4000-8000-000000000000",
+        "token_id": "00000000-0000-4000-8000-000000000001",
         "resource_type": "identitycenter:permissionset", "resource_id": ps,
         "account_id": account, "organizational_unit_id": ou,
         "create_account_status_id": created.id,

@@ -29,6 +29,7 @@ mod org_structure;
 mod outbox;
 mod permission_sets;
 mod portal;
+mod provisioning;
 mod remembered_browsers;
 mod schema;
 mod sessions;
@@ -58,6 +59,9 @@ pub use oidc::{
     OidcToken, PollOutcome,
 };
 pub use outbox::{MailState, NewMail, QueuedMail};
+pub use provisioning::{
+    ProvisioningCreated, ScimTenant, ScimToken, MAX_TENANTS_PER_STORE, MAX_TOKENS_PER_TENANT,
+};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use user_mail::{CodeCheck, LinkPurpose, MailedLink, NewLink, PasswordSet};
 pub use webauthn::{WebauthnCeremony, WebauthnCredential};

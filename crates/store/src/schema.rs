@@ -568,6 +568,25 @@ const MIGRATIONS: &[Migration] = &[
          ALTER TABLE sessions ADD COLUMN principal_tags TEXT NOT NULL DEFAULT '{}';
          ALTER TABLE credentials ADD COLUMN principal_tags TEXT NOT NULL DEFAULT '{}';",
     ),
+    // 20: SCIM provisioning: the tenants of an identity store (its SCIM endpoints) and the
+    // bearer tokens a tenant accepts, kept only as the SHA-256 (hex) of their value.
+    Migration::Same(
+        "CREATE TABLE scim_tenants (
+             seq {seq},
+             tenant_id TEXT NOT NULL UNIQUE,
+             identity_store_id TEXT NOT NULL REFERENCES identity_stores(identity_store_id) ON DELETE CASCADE,
+             created_at {int} NOT NULL);
+         CREATE INDEX scim_tenants_store ON scim_tenants(identity_store_id, seq);
+         CREATE TABLE scim_tokens (
+             seq {seq},
+             token_id TEXT NOT NULL UNIQUE,
+             tenant_id TEXT NOT NULL REFERENCES scim_tenants(tenant_id) ON DELETE CASCADE,
+             token_sha256 TEXT NOT NULL,
+             created_at {int} NOT NULL,
+             expires_at {int} NOT NULL);
+         CREATE UNIQUE INDEX scim_tokens_sha256 ON scim_tokens(token_sha256);
+         CREATE INDEX scim_tokens_tenant ON scim_tokens(tenant_id, seq);",
+    ),
 ];
 
 /// The schema version this code writes.

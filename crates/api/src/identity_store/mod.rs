@@ -1,10 +1,11 @@
 //! The identity store API (`BasicCredentials`, `X-Project-Id`): users, groups, memberships,
-//! password policy and summary, sign-in sessions.
+//! password policy and summary, sign-in sessions, SCIM provisioning tenants and their tokens.
 
 mod groups;
 mod memberships;
 mod mfa_devices;
 mod policy;
+mod provisioning;
 mod sessions;
 mod users;
 
@@ -153,6 +154,30 @@ pub fn routes() -> Routes {
         .add(
             Op::get("GetIdentityStoreSummary", "/v1/identity-stores/{identity_store_id}/identity-store-summary"),
             policy::summary,
+        )
+        .add(
+            Op::post("CreateProvisioningTenant", "/v1/identity-stores/{identity_store_id}/provision-tenant").no_body(),
+            provisioning::create_tenant,
+        )
+        .add(
+            Op::get("ListProvisioningTenants", "/v1/identity-stores/{identity_store_id}/provision-tenant"),
+            provisioning::list_tenants,
+        )
+        .add(
+            Op::delete("DeleteProvisioningTenant", "/v1/identity-stores/{identity_store_id}/tenant/{tenant_id}"),
+            provisioning::delete_tenant,
+        )
+        .add(
+            Op::post("CreateBearerToken", "/v1/identity-stores/{identity_store_id}/tenant/{tenant_id}/bearer-token").no_body(),
+            provisioning::create_token,
+        )
+        .add(
+            Op::get("ListBearerTokens", "/v1/identity-stores/{identity_store_id}/tenant/{tenant_id}/bearer-token"),
+            provisioning::list_tokens,
+        )
+        .add(
+            Op::delete("DeleteBearerToken", "/v1/identity-stores/{identity_store_id}/tenant/{tenant_id}/bearer-token/{token_id}"),
+            provisioning::delete_token,
         )
 }
 

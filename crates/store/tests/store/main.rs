@@ -33,6 +33,7 @@ mod organizations;
 mod outbox;
 mod permission_sets;
 mod portal;
+mod provisioning;
 mod scim_directory;
 mod sessions;
 mod sign_in;
