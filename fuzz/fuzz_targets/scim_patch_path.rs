@@ -5,10 +5,15 @@
 //!    JSON for none), wrapped in a valid envelope, so that the operation's own rules are reached.
 //!
 //! A path that parses prints to text that parses back to the same path (unless printing took it
-//! past a bound).
+//! past a bound). A body that parses is applied to a user and to a group, and planned as a group
+//! change: none of these panics, and a PATCH that fails leaves the resource as it was. A path
+//! text is also read as an `attributes` list and projects a user.
 #![no_main]
 
-use iic_domain::scim::{parse_patch, parse_patch_json, parse_patch_path, PatchPath, Target};
+use iic_domain::scim::{
+    apply_patch, parse_attribute_list, parse_patch, parse_patch_json, parse_patch_path,
+    plan_group_patch, project, PatchPath, PatchRequest, ResourceType, Target,
+};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
 
@@ -24,6 +29,36 @@ fn round_trip(path: &PatchPath) {
     }
 }
 
+fn user() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "u1",
+        "userName": "b",
+        "name": {"givenName": "B"},
+        "emails": [{"value": "b@x", "type": "work", "primary": true}],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "D"}
+    })
+}
+
+fn group() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": "g1",
+        "displayName": "G",
+        "members": [{"value": "u1"}]
+    })
+}
+
+fn apply(request: &PatchRequest) {
+    for (before, rt) in [(user(), ResourceType::User), (group(), ResourceType::Group)] {
+        let mut after = before.clone();
+        if apply_patch(&mut after, request, rt).is_err() {
+            assert_eq!(after, before);
+        }
+    }
+    let _ = plan_group_patch("g1", request);
+}
+
 fn check(body: &Value) {
     if let Ok(request) = parse_patch(body) {
         assert!(!request.operations.is_empty());
@@ -32,6 +67,7 @@ fn check(body: &Value) {
                 round_trip(path);
             }
         }
+        apply(&request);
     }
 }
 
@@ -44,6 +80,14 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(text) = std::str::from_utf8(rest) {
                 if let Ok(path) = parse_patch_path(text) {
                     round_trip(&path);
+                }
+                if let Ok(list) = parse_attribute_list("attributes", text) {
+                    let mut u = user();
+                    project(&mut u, &list, &[], ResourceType::User);
+                    assert!(u.get("id").is_some());
+                    let mut u = user();
+                    project(&mut u, &[], &list, ResourceType::User);
+                    assert!(u.get("schemas").is_some());
                 }
             }
         }

@@ -30,8 +30,21 @@ fn token(t: &ScimTenant, now: i64) -> ScimToken {
     }
 }
 
+/// An identity store of another instance (another region) of the organization.
+async fn other_store(store: &SharedStore, org: &str, region: &str) -> String {
+    let (i, _) = store
+        .create_instance_if_absent(&instance(org, region))
+        .await
+        .expect("instance");
+    i.identity_store_id
+}
+
 async fn stored_tenant(store: &SharedStore) -> (String, String, ScimTenant) {
     let (org, sid) = directory(store).await;
+    tenant_of(store, org, sid).await
+}
+
+async fn tenant_of(store: &SharedStore, org: String, sid: String) -> (String, String, ScimTenant) {
     let t = tenant(&sid, 1_000);
     assert_eq!(
         store.create_scim_tenant(&t).await.expect("tenant"),
@@ -41,7 +54,7 @@ async fn stored_tenant(store: &SharedStore) -> (String, String, ScimTenant) {
 }
 
 async fn an_identity_store_holds_one_tenant(store: SharedStore) {
-    let (_, sid, t) = stored_tenant(&store).await;
+    let (org, sid, t) = stored_tenant(&store).await;
     assert_eq!(
         store
             .create_scim_tenant(&tenant(&sid, 2_000))
@@ -64,7 +77,7 @@ async fn an_identity_store_holds_one_tenant(store: SharedStore) {
         store.scim_tenant(&sid, &t.tenant_id).await.expect("get"),
         Some(t.clone())
     );
-    let (_, other) = directory(&store).await;
+    let other = other_store(&store, &org, "ap-southeast-1").await;
     assert_eq!(store.scim_tenants(&other).await.expect("other"), vec![]);
     assert_eq!(
         store.scim_tenant(&other, &t.tenant_id).await.expect("get"),
@@ -79,7 +92,7 @@ async fn an_identity_store_holds_one_tenant(store: SharedStore) {
 }
 
 async fn tokens_are_limited_listed_and_deleted_per_tenant(store: SharedStore) {
-    let (_, sid, t) = stored_tenant(&store).await;
+    let (org, sid, t) = stored_tenant(&store).await;
     let (a, b, c) = (token(&t, 10), token(&t, 20), token(&t, 30));
     for (k, value) in [(&a, "value-a"), (&b, "value-b")] {
         assert_eq!(
@@ -102,7 +115,7 @@ async fn tokens_are_limited_listed_and_deleted_per_tenant(store: SharedStore) {
         store.scim_tokens(&sid, &t.tenant_id).await.expect("list"),
         vec![a.clone(), b.clone()]
     );
-    let (_, other) = directory(&store).await;
+    let other = other_store(&store, &org, "ap-southeast-1").await;
     assert_eq!(
         store
             .scim_tokens(&other, &t.tenant_id)
@@ -156,8 +169,9 @@ async fn tokens_are_limited_listed_and_deleted_per_tenant(store: SharedStore) {
 }
 
 async fn a_token_opens_its_tenant_until_it_expires_or_is_deleted(store: SharedStore) {
-    let (_, sid, t) = stored_tenant(&store).await;
-    let (_, other_sid, other) = stored_tenant(&store).await;
+    let (org, sid, t) = stored_tenant(&store).await;
+    let other_sid = other_store(&store, &org, "ap-southeast-1").await;
+    let (_, _, other) = tenant_of(&store, org, other_sid.clone()).await;
     let now = 5_000;
     let k = token(&t, now);
     store
