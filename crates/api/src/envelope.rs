@@ -85,9 +85,25 @@ pub fn render_error(
     caller: Option<&Caller>,
     operation: Option<&Operation>,
 ) {
+    if let Some(e) = resp
+        .extensions_mut()
+        .remove::<iic_domain::scim::ScimError>()
+    {
+        *resp = crate::scim::reply::error_response(&e);
+        return;
+    }
     let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
         return;
     };
+    // Unrouted paths under a SCIM base answer as SCIM does too.
+    let scim = match operation {
+        Some(op) => op.service == crate::operation::Service::Scim,
+        None => path.contains("/scim/v2"),
+    };
+    if scim {
+        *resp = crate::scim::reply::error_response(&crate::scim::reply::from_api_error(&err));
+        return;
+    }
     let oauth = resp.extensions_mut().remove::<OAuthFields>();
     let bytes = match (&err.denial, oauth) {
         (None, None) => error_body(&err, request_id),

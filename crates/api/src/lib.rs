@@ -24,6 +24,7 @@ pub mod password_work;
 pub mod pipeline;
 mod policy_gate;
 pub mod portal;
+pub mod scim;
 pub mod state;
 pub mod user_mail;
 
@@ -40,6 +41,7 @@ pub fn routes() -> Routes {
         .merge(iam::routes())
         .merge(oidc::routes())
         .merge(portal::routes())
+        .merge(scim::routes())
 }
 
 /// The operations the server routes, in declaration order.

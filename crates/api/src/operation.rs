@@ -48,6 +48,8 @@ pub enum Service {
     Oidc,
     /// The user portal API (an OIDC access token; `IIC.*` codes).
     Portal,
+    /// The SCIM API of provisioning tenants (a bearer token; SCIM error bodies).
+    Scim,
 }
 
 impl Service {
@@ -60,6 +62,7 @@ impl Service {
             Service::Iam => "iam",
             Service::Oidc => "oidc",
             Service::Portal => "portal",
+            Service::Scim => "scim",
         }
     }
 
@@ -88,6 +91,9 @@ pub enum AuthKind {
     Unsigned,
     /// Not signed: the portal API, whose `access-token` header the `PortalUser` extractor checks.
     AccessToken,
+    /// Not signed: the SCIM API, whose `Authorization: Bearer` token the `scim::Tenant`
+    /// extractor checks against the tenant in the path.
+    Bearer,
 }
 
 /// What an operation's body may be.
@@ -249,6 +255,14 @@ impl Op {
         }
     }
 
+    /// An operation authenticated by a SCIM bearer token (see [`AuthKind::Bearer`]).
+    pub fn bearer(self) -> Op {
+        Op {
+            auth: AuthKind::Bearer,
+            ..self
+        }
+    }
+
     /// A body larger than [`SMALL_BODY`] (a document).
     pub fn body_limit(self, bytes: usize) -> Op {
         Op {
@@ -404,12 +418,12 @@ async fn admit(
 ) -> Result<(Option<crate::caller::Caller>, BodyRead, QueryParams), ApiError> {
     let head = match op.auth {
         AuthKind::Signed => Some(auth::check_head(state, parts).await?),
-        AuthKind::Unsigned | AuthKind::AccessToken => None,
+        AuthKind::Unsigned | AuthKind::AccessToken | AuthKind::Bearer => None,
     };
     let declared = body::declared_length(&parts.headers);
     let has_body = declared != Some(0) && !body::is_empty(&incoming);
     if has_body {
-        check_content_type(op, &parts.headers)?;
+        check_content_type(op, &parts.headers).map_err(|e| op.service.adopt(e))?;
     }
     let read = body::read(&state.body_gate, incoming, declared, op.body_limit)
         .await
@@ -429,15 +443,28 @@ async fn admit(
 /// could be signed as `UNSIGNED-PAYLOAD`, and then anything could replace it.
 fn check_content_type(op: &Operation, headers: &HeaderMap) -> Result<(), ApiError> {
     let declared = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    if declared.is_some_and(is_json) {
+    let scim = op.service == Service::Scim;
+    if declared.is_some_and(|t| is_json(t) || (scim && is_scim_json(t))) {
         return Ok(());
     }
     let shown = declared.unwrap_or("none");
-    Err(op.service.adopt(ApiError::new(
+    let accepted = match scim {
+        true => "application/scim+json or application/json",
+        false => "application/json",
+    };
+    Err(ApiError::new(
         415,
         "IIC.400",
-        format!("Bad Request: Content-Type {shown} is not accepted; a request body must be application/json."),
-    )))
+        format!(
+            "Bad Request: Content-Type {shown} is not accepted; a request body must be {accepted}."
+        ),
+    ))
+}
+
+/// `application/scim+json` (RFC 7644 §8.1), with parameters and in any letter case.
+fn is_scim_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/scim+json")
 }
 
 /// `application/json`, with parameters (`; charset=utf-8`) and in any letter case.

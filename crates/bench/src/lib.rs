@@ -5,6 +5,7 @@ pub mod directory;
 pub mod oidc;
 pub mod policies;
 pub mod portal;
+pub mod scim;
 pub mod sign_in;
 
 use bytes::Bytes;
@@ -58,6 +59,12 @@ pub enum Target {
         query: String,
         token: String,
     },
+    /// A SCIM request: a tenant's bearer token, `application/scim+json`.
+    Scim {
+        path: String,
+        query: String,
+        token: String,
+    },
 }
 
 fn uri(path: &str, query: &str) -> String {
@@ -88,6 +95,14 @@ pub fn build_request(
             .uri(uri(path, query))
             .header("host", host)
             .header("access-token", token.as_str())
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .unwrap_or_default(),
+        Target::Scim { path, query, token } => Request::builder()
+            .method(method)
+            .uri(uri(path, query))
+            .header("host", host)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/scim+json")
             .body(Full::new(Bytes::copy_from_slice(body)))
             .unwrap_or_default(),
         Target::Signed { path, query, creds } | Target::SignedProject { path, query, creds } => {

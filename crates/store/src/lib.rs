@@ -40,7 +40,7 @@ mod user_mail;
 mod webauthn;
 
 pub use agency::{AgencyRecord, SetTags};
-pub use directory::BulkMembers;
+pub use directory::{BulkMembers, GroupRow, GroupWrite, MemberDelta};
 pub use error::{StoreError, StoreResult};
 pub use iic_domain::directory::group::{Group, Membership};
 pub use iic_domain::directory::password::PasswordPolicy;

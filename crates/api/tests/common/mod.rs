@@ -125,6 +125,7 @@ pub async fn fixture_with(limits: Limits) -> Fixture {
         state.clone(),
         iic_api::identity_center::routes()
             .merge(iic_api::identity_store::routes())
+            .merge(iic_api::scim::routes())
             .merge(
                 Routes::new(Service::IdentityCenter)
                     .add(Op::get("TestPanic", "/test/panic"), boom)

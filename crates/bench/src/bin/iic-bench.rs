@@ -9,6 +9,7 @@ use iic_bench::{build_request, exchange, one_shot, run, Credentials, Repeat, Rep
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,14 @@ enum Mode {
         statements: usize,
         #[arg(long, default_value_t = 4)]
         rounds: usize,
+    },
+    /// SCIM: user creation rate through a provisioning tenant, `filter=userName eq` latency at
+    /// 1,000 and at `--users` users, and one PATCH adding `--members` members to a group.
+    Scim {
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        #[arg(long, default_value_t = 5_000)]
+        members: usize,
     },
 }
 
@@ -1195,6 +1204,211 @@ async fn policies(
     Ok(())
 }
 
+/// A request signed like the identity store client; the parsed JSON answer.
+async fn call_store(iic: &Iic, method: &str, path: &str) -> Result<serde_json::Value, String> {
+    let target = Target::SignedProject {
+        path: path.into(),
+        query: String::new(),
+        creds: iic.creds.clone(),
+    };
+    let req = build_request(&target, &iic.addr.to_string(), method, b"");
+    let (status, answer) = one_shot(iic.addr, req).await?;
+    if !(200..300).contains(&status) {
+        return Err(format!(
+            "{method} {path} answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        ));
+    }
+    serde_json::from_slice(&answer).map_err(|e| format!("{path}: {e}"))
+}
+
+async fn scim(args: Args, users: usize, members: usize) -> Result<(), String> {
+    use iic_bench::scim::{CreateUsers as ScimCreate, FindByUserName};
+    let iic_bin = args.iic_bin.clone().unwrap_or_else(|| sibling("iic"));
+    let iic = Iic::start(&iic_bin).await?;
+    let store = &iic.identity_store_id;
+    let tenant = call_store(
+        &iic,
+        "POST",
+        &format!("/v1/identity-stores/{store}/provision-tenant"),
+    )
+    .await?;
+    let tenant_id = tenant["tenant_id"]
+        .as_str()
+        .ok_or("no tenant_id")?
+        .to_string();
+    let token = call_store(
+        &iic,
+        "POST",
+        &format!("/v1/identity-stores/{store}/tenant/{tenant_id}/bearer-token"),
+    )
+    .await?;
+    let token = token["token"].as_str().ok_or("no token")?.to_string();
+    let base = format!("/{tenant_id}/scim/v2");
+    let duration = Duration::from_secs(args.duration_secs);
+    let warmup = Duration::from_secs(args.warmup_secs);
+    let small = users.min(1_000);
+    let keep = members.min(users);
+    let create =
+        |first: usize, count: usize| Arc::new(ScimCreate::new(&base, &token, first, count, keep));
+    let find = |n: usize| {
+        Arc::new(FindByUserName {
+            base: base.clone(),
+            token: token.clone(),
+            users: n,
+            next_index: AtomicUsize::new(0),
+        })
+    };
+    println!(
+        "{} connections; SCIM POST /Users; GET /Users?filter=userName eq",
+        args.connections
+    );
+    let first = create(0, small);
+    let mut reports = vec![
+        run(
+            &format!("SCIM CreateUser, 0 -> {small} users"),
+            iic.addr,
+            first.clone(),
+            args.connections,
+            Duration::ZERO,
+            Duration::from_secs(600),
+        )
+        .await?,
+    ];
+    print(&reports[0]);
+    let mut ids = first.ids.lock().clone();
+    let find_small = run(
+        &format!("userName eq at {small} users"),
+        iic.addr,
+        find(small),
+        args.connections,
+        warmup,
+        duration,
+    )
+    .await?;
+    print(&find_small);
+    let mut find_large = None;
+    if users > small {
+        let rest = create(small, users - small);
+        let r = run(
+            &format!("SCIM CreateUser, {small} -> {users} users"),
+            iic.addr,
+            rest.clone(),
+            args.connections,
+            Duration::ZERO,
+            Duration::from_secs(1_800),
+        )
+        .await?;
+        print(&r);
+        reports.push(r);
+        ids.extend(rest.ids.lock().iter().cloned());
+        let f = run(
+            &format!("userName eq at {users} users"),
+            iic.addr,
+            find(users),
+            args.connections,
+            warmup,
+            duration,
+        )
+        .await?;
+        print(&f);
+        println!(
+            "lookup latency at {users} vs {small} users: p50 x{:.2}, p99 x{:.2}",
+            f.p50_us as f64 / find_small.p50_us.max(1) as f64,
+            f.p99_us as f64 / find_small.p99_us.max(1) as f64
+        );
+        find_large = Some(f);
+    }
+    ids.truncate(members);
+    let group = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "bench group",
+    });
+    let host = iic.addr.to_string();
+    let scim_target = |path: String| Target::Scim {
+        path,
+        query: String::new(),
+        token: token.clone(),
+    };
+    let (status, created) = one_shot(
+        iic.addr,
+        build_request(
+            &scim_target(format!("{base}/Groups")),
+            &host,
+            "POST",
+            group.to_string().as_bytes(),
+        ),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!(
+            "CreateGroup answered {status}: {}",
+            String::from_utf8_lossy(&created)
+        ));
+    }
+    let created: serde_json::Value = serde_json::from_slice(&created).map_err(|e| e.to_string())?;
+    let group_id = created["id"].as_str().ok_or("no group id")?.to_string();
+    let values: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({ "value": id }))
+        .collect();
+    let patch = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "add", "path": "members", "value": values }],
+    });
+    let started = Instant::now();
+    let (status, answer) = one_shot(
+        iic.addr,
+        build_request(
+            &scim_target(format!("{base}/Groups/{group_id}")),
+            &host,
+            "PATCH",
+            patch.to_string().as_bytes(),
+        ),
+    )
+    .await?;
+    let patch_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status != 204 {
+        return Err(format!(
+            "PatchGroup answered {status}: {}",
+            String::from_utf8_lossy(&answer)
+        ));
+    }
+    let (_, read) = one_shot(
+        iic.addr,
+        build_request(
+            &scim_target(format!("{base}/Groups/{group_id}")),
+            &host,
+            "GET",
+            b"",
+        ),
+    )
+    .await?;
+    let read: serde_json::Value = serde_json::from_slice(&read).map_err(|e| e.to_string())?;
+    let held = read["members"].as_array().map_or(0, Vec::len);
+    println!(
+        "PATCH adding {} members to one group: {patch_ms:.0} ms; the group then holds {held}",
+        ids.len()
+    );
+    if held != ids.len() {
+        return Err(format!(
+            "the group holds {held} members, {} were added",
+            ids.len()
+        ));
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "create": reports, "find_small": find_small, "find_large": find_large, "patch_members": ids.len(), "patch_ms": patch_ms })
+    );
+    let failed: u64 = reports.iter().map(|r| r.errors).sum::<u64>()
+        + find_small.errors
+        + find_large.as_ref().map_or(0, |f| f.errors);
+    if failed > 0 {
+        return Err(format!("{failed} requests failed"));
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -1226,6 +1440,7 @@ fn main() -> std::process::ExitCode {
             statements,
             rounds,
         }) => rt.block_on(policies(cli.args, count, statements, rounds)),
+        Some(Mode::Scim { users, members }) => rt.block_on(scim(cli.args, users, members)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ pub mod patch;
 pub mod patch_path;
 pub mod path;
 pub mod projection;
+pub mod resource;
 pub mod schema;
 
 #[cfg(test)]

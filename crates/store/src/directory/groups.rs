@@ -2,7 +2,7 @@
 
 use super::principals::{self, NewRow, Principals};
 use crate::db::to_json;
-use crate::db::{FromRow, Row, Sql, TextList};
+use crate::db::{Db, FromRow, Row, Sql, TextList};
 use crate::error::BoxError;
 use crate::{CreateOutcome, Group, Page, PrincipalKey, Store, StoreResult, UpdateOutcome};
 
@@ -79,30 +79,10 @@ impl FromRow for Group {
 impl Store {
     /// Inserts the group unless its name is taken or the store is at `quota` groups.
     pub async fn create_group(&self, group: &Group, quota: i64) -> StoreResult<CreateOutcome> {
-        const OP: &str = "create_group";
         let g = group.clone();
-        let (profile, external) = (to_json(OP, &g.profile)?, to_json(OP, &g.external_ids)?);
-        self.write(OP, async move |db| {
-            let name = g.profile.display_name.to_lowercase();
-            let row = NewRow {
-                store_id: &g.identity_store_id,
-                id: &g.group_id,
-                name_lower: &name,
-                insert: &INSERT,
-                params: &[
-                    &g.group_id,
-                    &g.identity_store_id,
-                    &name,
-                    &profile,
-                    &external,
-                    &g.created_at,
-                    &g.created_by,
-                    &g.updated_at,
-                    &g.updated_by,
-                ],
-                external_ids: &g.external_ids,
-            };
-            principals::create(db, &GROUPS, row, quota).await
+        let json = GroupJson::of("create_group", &g)?;
+        self.write("create_group", async move |db| {
+            insert(db, &g, &json, quota).await
         })
         .await
     }
@@ -174,25 +154,10 @@ impl Store {
     }
 
     pub async fn update_group(&self, group: &Group) -> StoreResult<UpdateOutcome> {
-        const OP: &str = "update_group";
         let g = group.clone();
-        let (profile, external) = (to_json(OP, &g.profile)?, to_json(OP, &g.external_ids)?);
-        self.write_one(OP, async move |db| {
-            let name = g.profile.display_name.to_lowercase();
-            principals::update(
-                db,
-                &UPDATE,
-                &[
-                    &g.identity_store_id,
-                    &g.group_id,
-                    &name,
-                    &profile,
-                    &external,
-                    &g.updated_at,
-                    &g.updated_by,
-                ],
-            )
-            .await
+        let json = GroupJson::of("update_group", &g)?;
+        self.write_one("update_group", async move |db| {
+            save(db, &g, &json, false).await
         })
         .await
     }
@@ -205,4 +170,78 @@ impl Store {
         })
         .await
     }
+}
+
+/// A group's profile and external ids as stored.
+pub(super) struct GroupJson {
+    profile: String,
+    external: String,
+}
+
+impl GroupJson {
+    pub(super) fn of(op: &'static str, g: &Group) -> StoreResult<GroupJson> {
+        Ok(GroupJson {
+            profile: to_json(op, &g.profile)?,
+            external: to_json(op, &g.external_ids)?,
+        })
+    }
+}
+
+/// Inserts `g` in the transaction of `db`.
+pub(super) async fn insert(
+    db: &mut Db<'_>,
+    g: &Group,
+    json: &GroupJson,
+    quota: i64,
+) -> StoreResult<CreateOutcome> {
+    let name = g.profile.display_name.to_lowercase();
+    let row = NewRow {
+        store_id: &g.identity_store_id,
+        id: &g.group_id,
+        name_lower: &name,
+        insert: &INSERT,
+        params: &[
+            &g.group_id,
+            &g.identity_store_id,
+            &name,
+            &json.profile,
+            &json.external,
+            &g.created_at,
+            &g.created_by,
+            &g.updated_at,
+            &g.updated_by,
+        ],
+        external_ids: &g.external_ids,
+    };
+    principals::create(db, &GROUPS, row, quota).await
+}
+
+/// Writes `g` over the stored group in the transaction of `db`; with `external_ids_changed`,
+/// the external-id index follows.
+pub(super) async fn save(
+    db: &mut Db<'_>,
+    g: &Group,
+    json: &GroupJson,
+    external_ids_changed: bool,
+) -> StoreResult<UpdateOutcome> {
+    let name = g.profile.display_name.to_lowercase();
+    let outcome = principals::update(
+        db,
+        &UPDATE,
+        &[
+            &g.identity_store_id,
+            &g.group_id,
+            &name,
+            &json.profile,
+            &json.external,
+            &g.updated_at,
+            &g.updated_by,
+        ],
+    )
+    .await?;
+    if outcome == UpdateOutcome::Updated && external_ids_changed {
+        let (store, id) = (&g.identity_store_id, &g.group_id);
+        principals::replace_external_ids(db, GROUPS.kind, store, id, &g.external_ids).await?;
+    }
+    Ok(outcome)
 }

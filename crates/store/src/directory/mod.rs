@@ -21,7 +21,7 @@ mod scim;
 mod users;
 
 pub(crate) use principals::deprovision_for_principal;
-pub use scim::BulkMembers;
+pub use scim::{BulkMembers, GroupRow, GroupWrite, MemberDelta};
 
 use crate::db::{to_json, FromRow, Row, Sql};
 use crate::error::BoxError;

@@ -111,6 +111,26 @@ pub(super) async fn update(
 
 /// Deletes the principal with its memberships (by cascade), external ids and assignments, and
 /// gives its quota back.
+/// Makes the external-id index say exactly `ids` for the principal (after an update, which may
+/// have changed them). An id another principal holds fails the write as a conflict.
+pub(super) async fn replace_external_ids(
+    db: &mut Db<'_>,
+    kind: &str,
+    store_id: &str,
+    id: &str,
+    ids: &[ExternalId],
+) -> StoreResult<()> {
+    db.execute(&DELETE_EXTERNAL_IDS, &[&store_id, &id]).await?;
+    for e in ids {
+        db.execute(
+            &INSERT_EXTERNAL_ID,
+            &[&store_id, &kind, &e.issuer, &e.id, &id],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn delete(
     db: &mut Db<'_>,
     t: &Principals,

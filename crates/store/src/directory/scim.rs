@@ -390,3 +390,127 @@ mod tests {
         assert_eq!(p.to_remove, ids(&["c"]));
     }
 }
+
+/// What a SCIM write of a group and its members came to. Anything but `Done` wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupWrite {
+    Done,
+    NameTaken,
+    NoSuchGroup,
+    QuotaExceeded,
+    NoSuchStore,
+    UnknownUsers(Vec<String>),
+    TooManyGroups(String),
+}
+
+impl GroupWrite {
+    fn of_members(outcome: BulkMembers) -> GroupWrite {
+        match outcome {
+            BulkMembers::Done { .. } => GroupWrite::Done,
+            BulkMembers::NoSuchGroup => GroupWrite::NoSuchGroup,
+            BulkMembers::UnknownUsers(ids) => GroupWrite::UnknownUsers(ids),
+            BulkMembers::TooManyGroups(user) => GroupWrite::TooManyGroups(user),
+        }
+    }
+}
+
+/// How a group's members change in a [`Store::write_group`].
+#[derive(Debug, Clone, Default)]
+pub struct MemberDelta {
+    pub replace: Option<Vec<String>>,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl MemberDelta {
+    fn is_empty(&self) -> bool {
+        self.replace.is_none() && self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// Which write of the group itself comes with the members' change.
+#[derive(Debug, Clone)]
+pub enum GroupRow {
+    /// A new group, within the store's quota of groups.
+    Create { group: Group, quota: i64 },
+    /// New values for an existing group.
+    Update(Group),
+    /// The group as it is, named by store and id.
+    Keep {
+        identity_store_id: String,
+        group_id: String,
+    },
+}
+
+impl Store {
+    /// Creates or updates a group and changes its members in one transaction: nothing is
+    /// written unless everything is.
+    pub async fn write_group(
+        &self,
+        row: GroupRow,
+        members: MemberDelta,
+        max_groups: i64,
+        now: i64,
+    ) -> StoreResult<GroupWrite> {
+        let json = match &row {
+            GroupRow::Create { group, .. } | GroupRow::Update(group) => {
+                Some(super::groups::GroupJson::of("write_group", group)?)
+            }
+            GroupRow::Keep { .. } => None,
+        };
+        self.write("write_group", async move |db| {
+            let (store, group_id) = match (&row, &json) {
+                (GroupRow::Create { group, quota }, Some(json)) => {
+                    match super::groups::insert(db, group, json, *quota).await? {
+                        crate::CreateOutcome::Created => {}
+                        crate::CreateOutcome::NameTaken => return Ok(GroupWrite::NameTaken),
+                        crate::CreateOutcome::QuotaExceeded => {
+                            return Ok(GroupWrite::QuotaExceeded)
+                        }
+                        crate::CreateOutcome::NoSuchStore => return Ok(GroupWrite::NoSuchStore),
+                    }
+                    (&group.identity_store_id, &group.group_id)
+                }
+                (GroupRow::Update(group), Some(json)) => {
+                    match super::groups::save(db, group, json, true).await? {
+                        crate::UpdateOutcome::Updated => {}
+                        crate::UpdateOutcome::NameTaken => {
+                            db.discard();
+                            return Ok(GroupWrite::NameTaken);
+                        }
+                        crate::UpdateOutcome::NotFound => return Ok(GroupWrite::NoSuchGroup),
+                    }
+                    (&group.identity_store_id, &group.group_id)
+                }
+                (
+                    GroupRow::Keep {
+                        identity_store_id,
+                        group_id,
+                    },
+                    _,
+                ) => (identity_store_id, group_id),
+                _ => return Ok(GroupWrite::NoSuchGroup),
+            };
+            if members.is_empty() {
+                return Ok(GroupWrite::Done);
+            }
+            let outcome = change(
+                db,
+                store,
+                group_id,
+                members.replace.as_deref(),
+                &members.add,
+                &members.remove,
+                max_groups,
+                now,
+            )
+            .await?;
+            let outcome = GroupWrite::of_members(outcome);
+            if outcome != GroupWrite::Done {
+                db.discard();
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+}

@@ -217,28 +217,36 @@ impl Store {
         .await
     }
 
-    /// Replaces the stored user (matched by store and id) with `user`. A disabled user's
-    /// sessions are ended in the same transaction.
+    /// Replaces the stored user (matched by store and id) with `user`, whose external ids are
+    /// those stored. A disabled user's sessions are ended in the same transaction.
     pub async fn update_user(&self, user: &User) -> StoreResult<UpdateOutcome> {
         const OP: &str = "update_user";
         let u = user.clone();
         let (profile, external) = (to_json(OP, &u.profile)?, to_json(OP, &u.external_ids)?);
         if u.enabled {
-            self.write_one(OP, async move |db| save(db, &u, &profile, &external).await)
-                .await
+            self.write_one(OP, async move |db| {
+                save(db, &u, &profile, &external, ExternalIds::Kept).await
+            })
+            .await
         } else {
             self.write(OP, async move |db| {
-                let outcome = save(db, &u, &profile, &external).await?;
-                if outcome == UpdateOutcome::Updated {
-                    let now = iic_domain::clock::now_millis();
-                    sessions::end(db, &u.identity_store_id, &u.user_id, Ending::All, now).await?;
-                } else {
-                    db.discard();
-                }
-                Ok(outcome)
+                update_in(db, &u, &profile, &external, ExternalIds::Kept).await
             })
             .await
         }
+    }
+
+    /// [`Store::update_user`] for a writer that may change the user's external ids (SCIM): the
+    /// external-id index follows in the same transaction; an id another principal holds fails
+    /// the write as a conflict.
+    pub async fn replace_user(&self, user: &User) -> StoreResult<UpdateOutcome> {
+        const OP: &str = "replace_user";
+        let u = user.clone();
+        let (profile, external) = (to_json(OP, &u.profile)?, to_json(OP, &u.external_ids)?);
+        self.write(OP, async move |db| {
+            update_in(db, &u, &profile, &external, ExternalIds::Changed).await
+        })
+        .await
     }
 
     /// Deletes the user, its memberships, external ids and assignments, and ends its sessions,
@@ -257,15 +265,41 @@ impl Store {
     }
 }
 
+/// Whether an update may have changed the user's external ids.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExternalIds {
+    Kept,
+    Changed,
+}
+
+/// Writes `u` over the stored user and, when it is disabled, ends its sessions.
+async fn update_in(
+    db: &mut Db<'_>,
+    u: &User,
+    profile: &str,
+    external: &str,
+    ids: ExternalIds,
+) -> StoreResult<UpdateOutcome> {
+    let outcome = save(db, u, profile, external, ids).await?;
+    if outcome != UpdateOutcome::Updated {
+        db.discard();
+    } else if !u.enabled {
+        let now = iic_domain::clock::now_millis();
+        sessions::end(db, &u.identity_store_id, &u.user_id, Ending::All, now).await?;
+    }
+    Ok(outcome)
+}
+
 /// Writes `u` over the stored user.
 async fn save(
     db: &mut Db<'_>,
     u: &User,
     profile: &str,
     external: &str,
+    ids: ExternalIds,
 ) -> StoreResult<UpdateOutcome> {
     let name = u.profile.user_name.to_lowercase();
-    principals::update(
+    let outcome = principals::update(
         db,
         &UPDATE,
         &[
@@ -284,5 +318,10 @@ async fn save(
             &u.password_must_change,
         ],
     )
-    .await
+    .await?;
+    if outcome == UpdateOutcome::Updated && ids == ExternalIds::Changed {
+        let (store, id) = (&u.identity_store_id, &u.user_id);
+        principals::replace_external_ids(db, USERS.kind, store, id, &u.external_ids).await?;
+    }
+    Ok(outcome)
 }
