@@ -186,8 +186,7 @@ def test_create_user_with_an_empty_email_list_is_invalid_value(scim_tenant):
 def test_a_taken_user_name_is_409_uniqueness_whatever_its_case(scim_tenant):
     t = scim_tenant
     create(t, "taken.name")
-    body = expect_sdk_error(lambda: create(t, "TAKEN.Name"), 409, "uniqueness")
-    assert "taken.name" in body["detail"].lower()
+    expect_sdk_error(lambda: create(t, "TAKEN.Name"), 409, "uniqueness")
     # A name taken through the identity-store API clashes the same way.
     t.store.create_user(StoreCreateUser(identity_store_id=t.sid, body=StoreUserBody(
         user_name="store.made", display_name="Store Made", password_mode="EMAIL",
