@@ -72,3 +72,15 @@ def oidc(server):
             .with_credentials(IdentityCenterOIDCCredentials())
             .with_endpoint(server.url)
             .build())
+
+
+def scim(server):
+    """The SCIM client: unsigned; each request carries its own `Authorization: Bearer` header."""
+    from huaweicloudsdkidentitycenterscim.v1 import IdentityCenterSCIMClient
+    from huaweicloudsdkidentitycenterscim.v1.identitycenterscim_credentials import (
+        IdentityCenterSCIMCredentials)
+    return (IdentityCenterSCIMClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(IdentityCenterSCIMCredentials())
+            .with_endpoint(server.url)
+            .build())
