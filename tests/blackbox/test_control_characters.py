@@ -22,7 +22,7 @@ from huaweicloudsdkidentitycenter.v1 import (
     ListInstancesRequest, ProvisionPermissionSetReqBody, ProvisionPermissionSetRequest,
     StartIdentityCenterRequest)
 from huaweicloudsdkidentitycenterstore.v1 import (
-    CreateGroupMembershipReqBody, CreateGroupMembershipRequest, CreateGroupReqBody,
+    CreateBearerTokenRequest, CreateProvisioningTenantRequest, CreateGroupMembershipReqBody, CreateGroupMembershipRequest, CreateGroupReqBody,
     CreateGroupRequest, CreateUserReqBody, CreateUserRequest, EmailDto, MemberIdDto, NameDto)
 from huaweicloudsdkorganizations.v1 import (
     CreateAccountReqBody, CreateAccountRequest, CreateOrganizationalUnitReqBody,
@@ -39,18 +39,23 @@ SDKS = {
     "organizations": ("huaweicloudsdkorganizations.v1", "OrganizationsClient"),
     "oidc": ("huaweicloudsdkidentitycenteroidc.v1", "IdentityCenterOIDCClient"),
     "portal": ("huaweicloudsdkidentitycenterportalapi.v1", "IdentityCenterPortalAPIClient"),
+    "scim": ("huaweicloudsdkidentitycenterscim.v1", "IdentityCenterSCIMClient"),
 }
+# SCIM operations the server routes beyond the SDK (RFC 7644 discovery, PUT of a group): only
+# their path parameters and a stray query parameter are probed.
+BEYOND_SDK = {"ListSchemas", "GetSchema", "ListResourceTypes", "GetResourceType", "PutGroup"}
 # The IAM discovery calls have no request class: the SDK core makes them itself, with these
 # query parameters (huaweicloudsdkcore.auth.internal.Iam).
 IAM_QUERY = {"KeystoneListAuthDomains": [], "KeystoneListProjects": ["name"]}
 # How each API is signed: the identity header its credentials send.
 # The OIDC and portal APIs are unsigned: their signature is sent and ignored.
 IDENTITY = {"identitycenter": "domain", "identitystore": "project", "organizations": "domain",
-            "iam": "domain", "oidc": "domain", "portal": "domain"}
+            "iam": "domain", "oidc": "domain", "portal": "domain", "scim": "bearer"}
 # Controls sent after NUL, one per field in turn: ESC, DEL, NEL (C1), backspace, APC (C1).
 OTHER_CONTROLS = ["\u001b", "\u007f", "\u0085", "\u0008", "\u009f"]
 # Operations that, should a probe be accepted, change the world the walk needs: sent last.
-LAST = ["DeleteGroupMembership", "DeleteUser", "DeleteGroup", "DeletePermissionSet",
+LAST = ["DeleteBearerToken", "DeleteProvisioningTenant",
+        "DeleteGroupMembership", "DeleteUser", "DeleteGroup", "DeletePermissionSet",
         "RemoveAccount", "CloseAccount", "DeleteOrganization", "DeleteIdentityCenter"]
 
 
@@ -115,6 +120,11 @@ def sdk_operation(op):
     service = op["service"]
     if service == "iam":
         return op["path"], [Field("query", q, "str") for q in IAM_QUERY[op["name"]]]
+    if op["name"] in BEYOND_SDK:
+        names = dict(op.get("path_names", []))
+        path = re.sub(r"\{([^}]+)\}", lambda m: "{" + names.get(m.group(1), m.group(1)) + "}",
+                      op["path"])
+        return path, [Field("path", n, "str") for n in re.findall(r"\{([^}]+)\}", path)]
     mod_name, client_name = SDKS[service]
     module = importlib.import_module(mod_name)
     client = getattr(importlib.import_module(mod_name), client_name)
@@ -231,14 +241,20 @@ def build_world(server):
     deletion = ic.delete_account_assignment(DeleteAccountAssignmentRequest(
         instance_id=iid, body=DeleteAccountAssignmentReqBody(**assignment))
     ).account_assignment_deletion_status.request_id
+    tenant = st.create_provisioning_tenant(
+        CreateProvisioningTenantRequest(identity_store_id=sid)).tenant_id
+    made = st.create_bearer_token(CreateBearerTokenRequest(identity_store_id=sid, tenant_id=tenant))
+    token, token_id = made.token, made.token_id
     return {
         "instance_id": iid, "identity_store_id": sid, "user_id": user, "group_id": group,
         "membership_id": membership, "permission_set_id": ps,
         # No device can be enrolled here; the body is checked before the device is looked up.
         "device_id": "0123456789abcdef0123456789abcdef",
-        # Provisioning tenant and token ids are checked before they are looked up.
-        "tenant_id": "00000000-0000-4000-8000-000000000000",
-        "token_id": "00000000-0000-4000-8000-000000000001",
+        # A real tenant and token, so that SCIM requests pass authentication and reach their
+        # fields; provisioning operations check ids before they look them up.
+        "tenant_id": tenant, "token_id": token_id, "scim_token": token,
+        "schema_id": "urn:ietf:params:scim:schemas:core:2.0:User",
+        ("GetResourceType", "resource_type"): "User",
         "resource_type": "identitycenter:permissionset", "resource_id": ps,
         "account_id": account, "organizational_unit_id": ou,
         "create_account_status_id": created.id,
@@ -293,6 +309,12 @@ def call(server, op, resource_path, world, fields, field=None, value=None):
         body = baseline_body(fields)
         if field and field.where == "body":
             set_at(body, field.steps, value)
+    if IDENTITY[op["service"]] == "bearer":
+        headers = {"Authorization": f"Bearer {world['scim_token']}",
+                   "Content-Type": "application/json"}
+        raw = None if body is None else json.dumps(body).encode()
+        return requests.request(op["method"], server.url + path, params=query, headers=headers,
+                                data=raw, timeout=10)
     url, headers, raw = signed(server, op["method"], path, query=query, body=body,
                                identity=IDENTITY[op["service"]])
     return requests.request(op["method"], url, headers=headers, data=raw, timeout=10)
@@ -308,6 +330,8 @@ def problem(op, r, field=None, value=None):
         env = r.json()
     except ValueError:
         return "body is not JSON"
+    if op["service"] == "scim":
+        return scim_problem(r, env, field, value)
     if not isinstance(env, dict) or not {"error_code", "error_msg"} <= set(env):
         return "body is not the error envelope"
     if field is None:
@@ -320,6 +344,22 @@ def problem(op, r, field=None, value=None):
     if f"{field.name} must not contain control characters ({code} at character 3)" \
             not in env["error_msg"]:
         return f"the message does not name {field.name} and {code}"
+    return None
+
+
+def scim_problem(r, body, field, value):
+    """The SCIM API answers with SCIM error bodies: `detail` names the field."""
+    if not isinstance(body, dict) or "urn:ietf:params:scim:api:messages:2.0:Error" not in \
+            body.get("schemas", []) or body.get("status") != r.status_code:
+        return "body is not the SCIM error body"
+    if field is None:
+        return None
+    if r.status_code != 400:
+        return f"status {r.status_code}, not 400"
+    code = f"U+{ord(value[2]):04X}"
+    if f"{field.name} must not contain control characters ({code} at character 3)" \
+            not in body.get("detail", ""):
+        return f"the detail does not name {field.name} and {code}"
     return None
 
 

@@ -50,6 +50,7 @@ async fn world(relay: bool) -> (Fixture, User) {
         password_hash: None,
         password_reset_email_owed: false,
         password_must_change: false,
+        active_assigned: true,
         created_at: 0,
         created_by: "test".into(),
         updated_at: 0,

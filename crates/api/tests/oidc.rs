@@ -61,6 +61,7 @@ async fn live_session(f: &Fixture) -> (String, String) {
         password_hash: None,
         password_reset_email_owed: false,
         password_must_change: false,
+        active_assigned: true,
         created_at: 0,
         created_by: "test".into(),
         updated_at: 0,

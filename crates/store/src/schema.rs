@@ -587,6 +587,8 @@ const MIGRATIONS: &[Migration] = &[
          CREATE UNIQUE INDEX scim_tokens_sha256 ON scim_tokens(token_sha256);
          CREATE INDEX scim_tokens_tenant ON scim_tokens(tenant_id, seq);",
     ),
+    // 21: whether a user's SCIM `active` is assigned (a SCIM client may remove it).
+    Migration::Same("ALTER TABLE users ADD COLUMN active_assigned BOOLEAN NOT NULL DEFAULT TRUE;"),
 ];
 
 /// The schema version this code writes.

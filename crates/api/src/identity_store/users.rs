@@ -132,6 +132,7 @@ pub async fn create(
         enabled: true,
         email_verified: false,
         password_must_change: password_hash.is_some(),
+        active_assigned: true,
         password_hash,
         password_reset_email_owed: body.password_mode == PasswordMode::Email,
         created_at: now,
@@ -337,10 +338,11 @@ async fn set_enabled(
     if enabled {
         clear_lockout(state, &user).await?;
     }
-    if user.enabled == enabled {
+    if user.enabled == enabled && user.active_assigned {
         return Ok(());
     }
     user.enabled = enabled;
+    user.active_assigned = true;
     user.updated_at = clock::now_millis();
     user.updated_by = actor(caller);
     save(state, &user).await?;

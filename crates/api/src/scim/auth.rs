@@ -71,6 +71,12 @@ impl FromRequestParts<AppState> for Tenant {
                     .map(|(_, v)| v.to_string())
             })
             .ok_or_else(unauthorized)?;
+        iic_domain::text::check(
+            "tenant_id",
+            &tenant_id,
+            iic_domain::text::Whitespace::Refused,
+        )
+        .map_err(|e| ScimFailure(super::reply::from_api_error(&e)))?;
         let token = bearer(parts).ok_or_else(unauthorized)?;
         if tenant_id.len() > 64 || token.len() > 512 {
             return Err(unauthorized());

@@ -4,15 +4,15 @@ use crate::envelope::RawBody;
 use iic_domain::scim::ScimError;
 use serde_json::Value;
 
-/// The body as one JSON object; anything else is `invalidSyntax`.
+/// The body as one JSON object, read by the rules every API shares (nothing after it, no
+/// control character in any string, the refusal naming where); anything else is
+/// `invalidSyntax`, a control character `invalidValue`.
 pub fn json(raw: &RawBody) -> Result<Value, ScimError> {
-    if raw.0.is_empty() {
-        return Err(ScimError::invalid_syntax("the request has no body"));
-    }
-    let value: Value = serde_json::from_slice(&raw.0)
-        .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(ScimError::invalid_syntax("the body is not a JSON object"));
-    }
-    Ok(value)
+    crate::extract::parse_json::<Value>(&raw.0).map_err(|e| {
+        let detail = super::reply::detail(&e);
+        match detail.contains("control character") {
+            true => ScimError::invalid_value(detail),
+            false => ScimError::invalid_syntax(detail),
+        }
+    })
 }

@@ -83,14 +83,23 @@ pub fn from_api_error(e: &ApiError) -> ScimError {
         400 => Some(iic_domain::scim::ScimType::InvalidValue),
         _ => None,
     };
-    ScimError::new(e.status, scim_type, e.message.clone())
+    ScimError::new(e.status, scim_type, detail(e))
 }
 
-/// The SCIM error body of `e`, answered now.
+/// The message of `e` without the envelope's wording around it (`Bad Request: ….`).
+pub fn detail(e: &ApiError) -> String {
+    let m = e.message.as_str();
+    let m = ["Bad Request: ", "Not Found: "]
+        .iter()
+        .find_map(|p| m.strip_prefix(p))
+        .unwrap_or(m);
+    m.strip_suffix('.').unwrap_or(m).to_string()
+}
+
+/// The SCIM error body of `e`.
 pub fn error_response(e: &ScimError) -> Response {
-    let now = iic_domain::scim::resource::date_time(iic_domain::clock::now_millis());
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Scim(status, e.body(&now)).into_response()
+    Scim(status, e.body()).into_response()
 }
 
 pub fn not_found(kind: &str, id: &str) -> ScimFailure {

@@ -84,6 +84,7 @@ pub async fn create(
         ),
         profile,
         enabled: active.unwrap_or(true),
+        active_assigned: active.is_some(),
         email_verified: false,
         password_hash: None,
         password_reset_email_owed: false,
@@ -144,6 +145,15 @@ pub async fn list(
     Ok(listing::response(total, query.start_index, resources))
 }
 
+/// What a write does to `active` when the new representation has none.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unstated {
+    /// PUT: the user stays as enabled or disabled as it was.
+    Keeps,
+    /// PATCH that removed it: unassigned, and the user enabled.
+    Unassigns,
+}
+
 /// Writes `next` over `current` and answers it.
 async fn save(
     state: &AppState,
@@ -151,14 +161,22 @@ async fn save(
     uri: &Uri,
     current: User,
     next: ScimUser,
+    unstated: Unstated,
 ) -> Result<Response, ScimFailure> {
+    let (enabled, active_assigned) = match (next.active, unstated) {
+        (Some(active), _) => (active, true),
+        (None, Unstated::Keeps) => (current.enabled, current.active_assigned),
+        (None, Unstated::Unassigns) => (true, false),
+    };
+    let disabling = current.enabled && !enabled;
     let user = User {
+        enabled,
+        active_assigned,
         external_ids: with_external_id(
             current.external_ids.clone(),
             &tenant.tenant.tenant_id,
             next.external_id.as_deref(),
         ),
-        enabled: next.active.unwrap_or(current.enabled),
         profile: next.profile,
         updated_at: iic_domain::clock::now_millis().max(current.updated_at + 1),
         updated_by: tenant.actor(),
@@ -168,6 +186,10 @@ async fn save(
         UpdateOutcome::Updated => {}
         UpdateOutcome::NotFound => return Err(not_found("User", &user.user_id)),
         UpdateOutcome::NameTaken => return Err(name_taken(&user.profile.user_name)),
+    }
+    if disabling {
+        // Disabling ended the user's sessions; their temporary credentials go with them.
+        state.callers.clear();
     }
     Ok(reply::resource(StatusCode::OK, shown(&user, tenant, uri)?))
 }
@@ -190,7 +212,7 @@ pub async fn replace(
         }
     }
     let next = user_from_scim(&body)?;
-    save(&state, &tenant, &uri, current, next).await
+    save(&state, &tenant, &uri, current, next, Unstated::Keeps).await
 }
 
 pub async fn patch(
@@ -204,12 +226,8 @@ pub async fn patch(
     let current = existing(&state, &tenant, &user_id).await?;
     let mut resource = user_to_scim(&current, tenant.origin());
     apply_patch(&mut resource, &request, ResourceType::User)?;
-    let mut next = user_from_scim(&resource)?;
-    if next.active.is_none() {
-        // `active` removed: a user is active unless said otherwise.
-        next.active = Some(true);
-    }
-    save(&state, &tenant, &uri, current, next).await
+    let next = user_from_scim(&resource)?;
+    save(&state, &tenant, &uri, current, next, Unstated::Unassigns).await
 }
 
 pub async fn delete(

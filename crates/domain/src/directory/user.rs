@@ -271,6 +271,9 @@ pub struct User {
     pub password_reset_email_owed: bool,
     /// True while the password is a one-time password the user must replace at sign-in.
     pub password_must_change: bool,
+    /// Whether SCIM's `active` is assigned: a SCIM client may create a user without it or
+    /// remove it, leaving the user enabled and `active` unassigned. Everything else assigns it.
+    pub active_assigned: bool,
     pub created_at: i64,
     pub created_by: String,
     pub updated_at: i64,

@@ -360,6 +360,10 @@ fn write_extension(
             Ok(())
         }
         (_, Some(Value::Object(members))) => members.iter().try_for_each(|(name, v)| {
+            // Clients serialising the extension as a resource of its own list its schema.
+            if name.eq_ignore_ascii_case("schemas") && names_only(v, urn) {
+                return Ok(());
+            }
             let path = AttrPath::parse(name)
                 .ok()
                 .filter(|p| p.schema.is_none())
@@ -371,6 +375,15 @@ fn write_extension(
         _ => Err(ScimError::invalid_value(format!(
             "the value of `{urn}` is an object of its attributes"
         ))),
+    }
+}
+
+/// Whether `schemas` (an array of URNs or one URN) names `urn` and nothing else.
+fn names_only(schemas: &Value, urn: &str) -> bool {
+    let is_urn = |s: &Value| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn));
+    match schemas {
+        Value::Array(items) => !items.is_empty() && items.iter().all(is_urn),
+        other => is_urn(other),
     }
 }
 

@@ -86,6 +86,17 @@ fn entra_id_user_updates() {
     );
     assert!(u.get(EXT).is_none());
     assert_eq!(u["schemas"], json!([CORE_USER]));
+    // The extension sent as a resource of its own, listing its schema.
+    let u = user_after(json!([
+        {"op": "replace", "path": EXT, "value": {"schemas": [EXT], "division": "V"}}
+    ]));
+    assert_eq!(u[EXT], json!({"division": "V"}));
+    let (kind, _) = failure(
+        user(),
+        ResourceType::User,
+        json!([{"op": "add", "path": EXT, "value": {"schemas": ["urn:x"], "division": "V"}}]),
+    );
+    assert_eq!(kind, ScimType::InvalidPath);
 }
 
 #[test]

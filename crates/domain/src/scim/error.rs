@@ -101,16 +101,13 @@ impl ScimError {
         Self::bad_request(ScimType::Mutability, detail)
     }
 
-    /// The error body as the catalogue's `ScimErrorResp` has it: the RFC 7644 §3.12 message
-    /// (`schemas`, `status`, `scimType` when there is one, `detail`) with `status` as an integer,
-    /// plus `schema` (the same URN) and `timeStamp` (when it was answered).
-    pub fn body(&self, time_stamp: &str) -> Value {
+    /// The error body (RFC 7644 §3.12): `schemas`, `status`, `scimType` when there is one,
+    /// `detail`. `status` is an integer, as the catalogue's `ScimErrorResp` types it.
+    pub fn body(&self) -> Value {
         let mut body = json!({
             "schemas": [ERROR_SCHEMA],
-            "schema": ERROR_SCHEMA,
             "status": self.status,
             "detail": self.detail,
-            "timeStamp": time_stamp,
         });
         if let (Some(t), Some(map)) = (self.scim_type, body.as_object_mut()) {
             map.insert("scimType".to_string(), Value::from(t.as_str()));
@@ -177,11 +174,9 @@ mod tests {
     fn the_body_is_the_catalogued_error_message() {
         let e = ScimError::invalid_filter("expected an operator at character 10");
         assert_eq!(
-            e.body("2026-12-03T10:00:00.000Z"),
+            e.body(),
             json!({
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-                "schema": "urn:ietf:params:scim:api:messages:2.0:Error",
-                "timeStamp": "2026-12-03T10:00:00.000Z",
                 "status": 400,
                 "scimType": "invalidFilter",
                 "detail": "expected an operator at character 10",
@@ -193,11 +188,9 @@ mod tests {
         );
         let plain = ScimError::new(404, None, "Resource 1 not found");
         assert_eq!(
-            plain.body("t"),
+            plain.body(),
             json!({
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
-                "schema": "urn:ietf:params:scim:api:messages:2.0:Error",
-                "timeStamp": "t",
                 "status": 404,
                 "detail": "Resource 1 not found",
             })

@@ -122,7 +122,9 @@ pub fn user_to_scim(user: &User, origin: Origin<'_>) -> Value {
             out.insert(key.into(), Value::from(v.as_str()));
         }
     }
-    out.insert("active".into(), Value::Bool(user.enabled));
+    if user.active_assigned {
+        out.insert("active".into(), Value::Bool(user.enabled));
+    }
     let emails = p
         .emails
         .iter()
@@ -138,7 +140,10 @@ pub fn user_to_scim(user: &User, origin: Origin<'_>) -> Value {
         out.insert("addresses".into(), Value::Array(addresses));
     }
     if let Some(e) = &p.enterprise {
-        out.insert(ENTERPRISE_USER.into(), enterprise_to_scim(e));
+        out.insert(
+            ENTERPRISE_USER.into(),
+            enterprise_to_scim(e, origin.base_url),
+        );
     }
     let location = format!("{}/Users/{}", origin.base_url, user.user_id);
     out.insert(
@@ -190,7 +195,7 @@ fn address_to_scim(a: &Address) -> Value {
     Value::Object(m)
 }
 
-fn enterprise_to_scim(e: &Enterprise) -> Value {
+fn enterprise_to_scim(e: &Enterprise, base_url: &str) -> Value {
     let mut m = Map::new();
     insert_some(&mut m, "employeeNumber", &e.employee_number);
     insert_some(&mut m, "costCenter", &e.cost_center);
@@ -198,7 +203,10 @@ fn enterprise_to_scim(e: &Enterprise) -> Value {
     insert_some(&mut m, "division", &e.division);
     insert_some(&mut m, "department", &e.department);
     if let Some(Manager { value: Some(v) }) = &e.manager {
-        m.insert("manager".into(), json!({ "value": v }));
+        m.insert(
+            "manager".into(),
+            json!({ "value": v, "$ref": format!("{base_url}/Users/{v}") }),
+        );
     }
     Value::Object(m)
 }

@@ -3,7 +3,7 @@
 /// The columns a `User` is read from, in `FromRow` order.
 macro_rules! user_columns {
     () => {
-        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change"
+        "seq, user_id, identity_store_id, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change, active_assigned"
     };
 }
 

@@ -27,11 +27,11 @@ static USERS: Principals = Principals {
 };
 
 static INSERT: Sql = Sql::new(
-    "INSERT INTO users (user_id, identity_store_id, user_name_lower, primary_email_lower, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    "INSERT INTO users (user_id, identity_store_id, user_name_lower, primary_email_lower, profile, external_ids, enabled, email_verified, password_hash, password_reset_email_owed, created_at, created_by, updated_at, updated_by, password_must_change, active_assigned)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 );
 static UPDATE: Sql = Sql::new(
-    "UPDATE users SET user_name_lower = $3, primary_email_lower = $4, profile = $5, external_ids = $6, enabled = $7, email_verified = $8, password_hash = $9, password_reset_email_owed = $10, updated_at = $11, updated_by = $12, password_must_change = $13
+    "UPDATE users SET user_name_lower = $3, primary_email_lower = $4, profile = $5, external_ids = $6, enabled = $7, email_verified = $8, password_hash = $9, password_reset_email_owed = $10, updated_at = $11, updated_by = $12, password_must_change = $13, active_assigned = $14
      WHERE identity_store_id = $1 AND user_id = $2",
 );
 static GET: Sql = Sql::new(concat!(
@@ -80,6 +80,7 @@ impl FromRow for User {
             updated_at: r.get(11)?,
             updated_by: r.get(12)?,
             password_must_change: r.get(13)?,
+            active_assigned: r.get(14)?,
         })
     }
 }
@@ -125,6 +126,7 @@ impl Store {
                     &u.updated_at,
                     &u.updated_by,
                     &u.password_must_change,
+                    &u.active_assigned,
                 ],
                 external_ids: &u.external_ids,
             };
@@ -316,6 +318,7 @@ async fn save(
             &u.updated_at,
             &u.updated_by,
             &u.password_must_change,
+            &u.active_assigned,
         ],
     )
     .await?;

@@ -123,6 +123,7 @@ pub fn user(store_id: &str, name: &str) -> User {
         password_hash: None,
         password_reset_email_owed: true,
         password_must_change: false,
+        active_assigned: true,
         created_at: 10,
         created_by: "creator".into(),
         updated_at: 10,

@@ -35,6 +35,7 @@ mod permission_sets;
 mod portal;
 mod provisioning;
 mod scim_directory;
+mod scim_writes;
 mod sessions;
 mod sign_in;
 mod upgrade;

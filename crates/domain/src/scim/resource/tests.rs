@@ -34,6 +34,7 @@ fn stored(profile: UserProfile, enabled: bool, external: Vec<ExternalId>) -> Use
         password_hash: None,
         password_reset_email_owed: false,
         password_must_change: false,
+        active_assigned: true,
         created_at: 1_700_000_000_123,
         created_by: "scim".into(),
         updated_at: 1_700_000_100_456,
