@@ -359,6 +359,43 @@ def test_active_false_disables_the_user_and_ends_their_sessions():
         server.close()
 
 
+def test_removing_active_never_re_enables_a_disabled_user(scim_tenant):
+    t = scim_tenant
+    u = t.create_user("still.disabled", active=False)
+    assert t.describe_user(u["id"]).enabled is False
+    r = t.patch(f"/Users/{u['id']}", [op("remove", "active")])
+    assert r.status_code in (200, 400), (r.status_code, r.text)
+    assert t.describe_user(u["id"]).enabled is False, r.text
+    assert t.get(f"/Users/{u['id']}").json()["active"] is False
+
+
+def test_an_extension_object_may_carry_its_schemas_list(scim_tenant):
+    """Clients built on SCIM models send an extension value with its `schemas` member."""
+    t = scim_tenant
+    u = t.create_user("ext.schemas")
+    for kind, department in (("add", "Finance"), ("replace", "Audit")):
+        r = t.patch(f"/Users/{u['id']}", [op(kind, ENTERPRISE, {"schemas": [ENTERPRISE],
+                                                                 "department": department})])
+        assert r.status_code == 200, (kind, r.text)
+        assert r.json()[ENTERPRISE]["department"] == department
+        assert t.describe_user(u["id"]).enterprise.department == department
+
+
+def test_the_manager_reference_is_kept_when_the_schema_publishes_it(scim_tenant):
+    t = scim_tenant
+    subs = {a["name"]: a for a in t.get(f"/Schemas/{ENTERPRISE}").json()["attributes"]}
+    published = [x["name"] for x in subs["manager"].get("subAttributes", [])]
+    boss = t.create_user("ref.boss")
+    u = t.create_user("ref.report")
+    r = t.patch(f"/Users/{u['id']}", [op("add", f"{ENTERPRISE}:manager", {
+        "value": boss["id"], "$ref": boss["meta"]["location"]})])
+    assert r.status_code == 200, r.text
+    manager = r.json()[ENTERPRISE]["manager"]
+    assert manager["value"] == boss["id"]
+    if "$ref" in published:
+        assert manager.get("$ref") == boss["meta"]["location"], manager
+
+
 def test_delete_user_is_seen_by_the_identity_store_and_the_other_way_round(scim_tenant):
     t = scim_tenant
     r = create(t, "gone.user")
