@@ -43,7 +43,8 @@ SDKS = {
 }
 # SCIM operations the server routes beyond the SDK (RFC 7644 discovery, PUT of a group): only
 # their path parameters and a stray query parameter are probed.
-BEYOND_SDK = {"ListSchemas", "GetSchema", "ListResourceTypes", "GetResourceType", "PutGroup"}
+BEYOND_SDK = {"ListSchemas", "GetSchema", "ListResourceTypes", "GetResourceType", "PutGroup",
+              "SearchUsers", "SearchGroups", "Search"}
 # The IAM discovery calls have no request class: the SDK core makes them itself, with these
 # query parameters (huaweicloudsdkcore.auth.internal.Iam).
 IAM_QUERY = {"KeystoneListAuthDomains": [], "KeystoneListProjects": ["name"]}

@@ -177,6 +177,18 @@ async fn users_are_identity_store_users() {
     )
     .await;
     assert_eq!(b["totalResults"], 0, "externalId is case-exact");
+    let search = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName eq \"ana\"",
+        "attributes": ["userName"],
+    });
+    let (s, b) = send(&e, "POST", "/Users/.search", Some(&search)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["Resources"][0]["userName"], "ana");
+    assert!(b["Resources"][0].get("emails").is_none(), "{b}");
+    let (s, b) = send(&e, "POST", "/.search", Some(&search)).await;
+    assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
+    assert_scim_error(&b, 501, None);
     let (s, b) = send(&e, "GET", "/Users?filter=userName%20zz%20%22x%22", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_scim_error(&b, 400, Some("invalidFilter"));

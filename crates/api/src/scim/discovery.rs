@@ -239,6 +239,15 @@ pub async fn service_provider_config(tenant: Tenant) -> Response {
     Scim(StatusCode::OK, body).into_response()
 }
 
+/// `POST /.search` across resource types is not offered (RFC 7644 §3.4.3 allows 501).
+pub async fn search_everything(_: Tenant) -> ScimFailure {
+    ScimFailure(iic_domain::scim::ScimError::new(
+        501,
+        None,
+        "searching across resource types is not supported; use /Users/.search or /Groups/.search",
+    ))
+}
+
 pub async fn list_schemas(tenant: Tenant) -> Response {
     list(schemas(&tenant))
 }

@@ -191,8 +191,25 @@ pub async fn list(
     tenant: Tenant,
     uri: Uri,
 ) -> Result<Response, ScimFailure> {
-    let query = parse_list(uri.query())?;
-    let Found { total, items } = listing::groups(&state, &tenant, &query).await?;
+    answer_list(&state, &tenant, parse_list(uri.query())?).await
+}
+
+/// `POST /Groups/.search` (RFC 7644 §3.4.3).
+pub async fn search(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Extension(raw): Extension<RawBody>,
+) -> Result<Response, ScimFailure> {
+    let query = super::query::parse_search(&body::json(&raw)?)?;
+    answer_list(&state, &tenant, query).await
+}
+
+async fn answer_list(
+    state: &AppState,
+    tenant: &Tenant,
+    query: super::query::ListQuery,
+) -> Result<Response, ScimFailure> {
+    let Found { total, items } = listing::groups(state, tenant, &query).await?;
     let resources = items
         .into_iter()
         .map(|mut v| {

@@ -39,6 +39,24 @@ pub fn routes() -> Routes {
             users::list,
         )
         .add(
+            Op::post("SearchUsers", "/{key}/scim/v2/Users/.search")
+                .bearer()
+                .path_names(TENANT),
+            users::search,
+        )
+        .add(
+            Op::post("SearchGroups", "/{key}/scim/v2/Groups/.search")
+                .bearer()
+                .path_names(TENANT),
+            groups::search,
+        )
+        .add(
+            Op::post("Search", "/{key}/scim/v2/.search")
+                .bearer()
+                .path_names(TENANT),
+            discovery::search_everything,
+        )
+        .add(
             Op::get("GetUser", USER).bearer().path_names(TENANT),
             users::get,
         )

@@ -3,6 +3,7 @@
 
 use iic_domain::scim::projection::parse_attribute_list;
 use iic_domain::scim::{parse_filter, AttrPath, Filter, ScimError};
+use serde_json::Value;
 
 /// The most resources one list answers (the catalogue's SCIM lists hold at most 50).
 pub const MAX_RESULTS: i64 = 50;
@@ -108,9 +109,92 @@ pub fn parse_list(raw: Option<&str>) -> Result<ListQuery, ScimError> {
     })
 }
 
+/// The message schema of a `POST …/.search` body (RFC 7644 §3.4.3).
+pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// A `POST …/.search` body: the same parameters as a list's query, as JSON members.
+pub fn parse_search(body: &Value) -> Result<ListQuery, ScimError> {
+    let member = |name: &str| {
+        body.as_object().and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+                .filter(|v| !v.is_null())
+        })
+    };
+    let lists_schema = match member("schemas") {
+        Some(Value::Array(items)) => items.iter().any(|s| {
+            s.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(SEARCH_REQUEST))
+        }),
+        _ => false,
+    };
+    if !lists_schema {
+        return Err(ScimError::invalid_syntax(format!(
+            "schemas must list {SEARCH_REQUEST}"
+        )));
+    }
+    let text = |name: &str| match member(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(|v| Some(v.join(",")))
+            .ok_or_else(|| ScimError::invalid_value(format!("{name} must list strings"))),
+        Some(_) => Err(ScimError::invalid_value(format!("{name} must be a string"))),
+    };
+    let number = |name: &str| match member(name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer"))),
+    };
+    let list = |name: &str| match text(name)? {
+        Some(t) if !t.trim().is_empty() => parse_attribute_list(name, &t),
+        _ => Ok(Vec::new()),
+    };
+    let filter = match text("filter")? {
+        Some(t) if !t.trim().is_empty() => Some(parse_filter(&t)?),
+        _ => None,
+    };
+    Ok(ListQuery {
+        filter,
+        start_index: number("startIndex")?.unwrap_or(1).max(1),
+        count: number("count")?
+            .unwrap_or(MAX_RESULTS)
+            .clamp(0, MAX_RESULTS),
+        projection: Projection {
+            attributes: list("attributes")?,
+            excluded: list("excludedAttributes")?,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_bodies_read_as_queries() {
+        let q = parse_search(&serde_json::json!({
+            "schemas": [SEARCH_REQUEST],
+            "filter": "userName sw \"a\"",
+            "attributes": ["userName", "emails.value"],
+            "startIndex": 3, "count": 7,
+        }))
+        .expect("parses");
+        assert_eq!((q.start_index, q.count), (3, 7));
+        assert_eq!(q.projection.attributes.len(), 2);
+        assert!(q.filter.is_some());
+        let e = parse_search(&serde_json::json!({"count": 1})).expect_err("schemas");
+        assert_eq!(e.scim_type.map(|t| t.as_str()), Some("invalidSyntax"));
+        let e = parse_search(&serde_json::json!({"schemas": [SEARCH_REQUEST], "count": "x"}))
+            .expect_err("count");
+        assert!(e.detail.contains("count"));
+    }
 
     #[test]
     fn form_encoded_filters_and_bounds() {

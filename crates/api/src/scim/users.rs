@@ -128,8 +128,25 @@ pub async fn list(
     tenant: Tenant,
     uri: Uri,
 ) -> Result<Response, ScimFailure> {
-    let query = parse_list(uri.query())?;
-    let Found { total, items } = listing::users(&state, &tenant, &query).await?;
+    answer_list(&state, &tenant, parse_list(uri.query())?).await
+}
+
+/// `POST /Users/.search` (RFC 7644 §3.4.3).
+pub async fn search(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Extension(raw): Extension<RawBody>,
+) -> Result<Response, ScimFailure> {
+    let query = super::query::parse_search(&body::json(&raw)?)?;
+    answer_list(&state, &tenant, query).await
+}
+
+async fn answer_list(
+    state: &AppState,
+    tenant: &Tenant,
+    query: super::query::ListQuery,
+) -> Result<Response, ScimFailure> {
+    let Found { total, items } = listing::users(state, tenant, &query).await?;
     let resources = items
         .into_iter()
         .map(|mut v| {
@@ -150,7 +167,8 @@ pub async fn list(
 enum Unstated {
     /// PUT: the user stays as enabled or disabled as it was.
     Keeps,
-    /// PATCH that removed it: unassigned, and the user enabled.
+    /// PATCH that removed it: unassigned; the user stays as enabled or disabled as it was
+    /// (removing `active` never re-enables anyone).
     Unassigns,
 }
 
@@ -166,7 +184,7 @@ async fn save(
     let (enabled, active_assigned) = match (next.active, unstated) {
         (Some(active), _) => (active, true),
         (None, Unstated::Keeps) => (current.enabled, current.active_assigned),
-        (None, Unstated::Unassigns) => (true, false),
+        (None, Unstated::Unassigns) => (current.enabled, false),
     };
     let disabling = current.enabled && !enabled;
     let user = User {
