@@ -74,6 +74,9 @@ pub struct Limits {
     /// Whether an SMTP relay is configured: without one no mail is queued, and settings that
     /// depend on mail (`EMAIL_OTP`) are refused.
     pub mail_relay: bool,
+    /// A SCIM filter no index answers is matched against every user (group) only in stores of
+    /// at most this many; above, it is refused as too costly.
+    pub scim_scan_limit: i64,
 }
 
 impl Default for Limits {
@@ -93,6 +96,7 @@ impl Default for Limits {
             oidc: crate::oidc::OidcSettings::default(),
             sign_in: crate::pages::SignInSettings::default(),
             mail_relay: false,
+            scim_scan_limit: 10_000,
         }
     }
 }

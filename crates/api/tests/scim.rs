@@ -7,6 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
+use iic_api::Limits;
 use serde_json::{json, Value};
 
 struct Env {
@@ -23,7 +24,11 @@ async fn admin(f: &Fixture, method: &str, path: &str) -> Value {
 }
 
 async fn env() -> Env {
-    let f = fixture().await;
+    env_with(Limits::default()).await
+}
+
+async fn env_with(limits: Limits) -> Env {
+    let f = fixture_with(limits).await;
     let sid = start_service(&f).await;
     let tenant = admin(
         &f,
@@ -287,4 +292,32 @@ async fn bodies_must_be_json_of_a_scim_type() {
     let (s, b) = send(&e, "GET", "/Nothing", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["status"], 404, "{b}");
+}
+
+#[tokio::test]
+async fn a_filter_no_index_answers_is_refused_on_a_large_store() {
+    let e = env_with(Limits {
+        scim_scan_limit: 2,
+        ..Limits::default()
+    })
+    .await;
+    for n in 0..2 {
+        let (s, _) = send(&e, "POST", "/Users", Some(&user(&format!("small{n}")))).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let scan = "/Users?filter=displayName%20co%20%22small%22";
+    let (s, b) = send(&e, "GET", scan, None).await;
+    assert_eq!(s, StatusCode::OK, "a store at the limit is scanned: {b}");
+    assert_eq!(b["totalResults"], 2);
+    send(&e, "POST", "/Users", Some(&user("small2"))).await;
+    let (s, b) = send(&e, "GET", scan, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_scim_error(&b, 400, Some("invalidFilter"));
+    assert!(b["detail"].as_str().unwrap().contains("userName"), "{b}");
+    // Indexed filters, alone or narrowing an and, still answer.
+    let narrowed =
+        "/Users?filter=userName%20eq%20%22small2%22%20and%20displayName%20co%20%22small%22";
+    let (s, b) = send(&e, "GET", narrowed, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["totalResults"], 1);
 }

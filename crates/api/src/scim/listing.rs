@@ -20,9 +20,6 @@ use std::collections::HashMap;
 
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
-/// A filter no index answers is matched over every resource only in stores up to this size.
-pub const SCAN_LIMIT: i64 = 10_000;
-
 /// Resources read per round trip while scanning.
 const SCAN_CHUNK: i64 = 1_000;
 
@@ -50,9 +47,10 @@ fn window<T>(all: Vec<T>, query: &ListQuery) -> Vec<T> {
     all.into_iter().skip(skip).take(take).collect()
 }
 
-fn too_costly(kind: &str, indexed: &str) -> ScimFailure {
+fn too_costly(state: &AppState, kind: &str, indexed: &str) -> ScimFailure {
+    let limit = state.limits.scim_scan_limit;
     ScimFailure(ScimError::invalid_filter(format!(
-        "this filter would be matched against every {kind} of a store of more than {SCAN_LIMIT}; \
+        "this filter would be matched against every {kind} of a store of more than {limit}; \
          use a filter on {indexed} (alone, or joined to the rest with and)"
     )))
 }
@@ -122,8 +120,12 @@ async fn scan_users(
 ) -> Result<Vec<Value>, ScimFailure> {
     let store = tenant.store_id();
     let (total, _) = state.store.directory_counts(store).await?;
-    if total > SCAN_LIMIT {
-        return Err(too_costly("user", "userName, externalId or id with eq"));
+    if total > state.limits.scim_scan_limit {
+        return Err(too_costly(
+            state,
+            "user",
+            "userName, externalId or id with eq",
+        ));
     }
     let mut out = Vec::new();
     let mut offset = 0;
@@ -197,8 +199,9 @@ pub async fn groups(
         }
         Plan::Scan => {
             let (_, total) = state.store.directory_counts(store).await?;
-            if total > SCAN_LIMIT {
+            if total > state.limits.scim_scan_limit {
                 return Err(too_costly(
+                    state,
                     "group",
                     "displayName, externalId, id or members.value with eq",
                 ));
