@@ -256,15 +256,7 @@ pub async fn get_schema(
     tenant: Tenant,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ScimFailure> {
-    schemas(&tenant)
-        .into_iter()
-        .find(|s| {
-            s["id"]
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&id))
-        })
-        .map(|s| Scim(StatusCode::OK, s).into_response())
-        .ok_or_else(|| not_found("Schema", &id))
+    one_of(schemas(&tenant), "Schema", &id)
 }
 
 pub async fn list_resource_types(tenant: Tenant) -> Response {
@@ -275,13 +267,14 @@ pub async fn get_resource_type(
     tenant: Tenant,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ScimFailure> {
-    resource_types(&tenant)
+    one_of(resource_types(&tenant), "ResourceType", &id)
+}
+
+/// The item of `items` whose `id` is `id` (in any case).
+fn one_of(items: Vec<Value>, kind: &str, id: &str) -> Result<Response, ScimFailure> {
+    items
         .into_iter()
-        .find(|s| {
-            s["id"]
-                .as_str()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&id))
-        })
+        .find(|s| s["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id)))
         .map(|s| Scim(StatusCode::OK, s).into_response())
-        .ok_or_else(|| not_found("ResourceType", &id))
+        .ok_or_else(|| not_found(kind, id))
 }

@@ -24,12 +24,12 @@ pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListRespo
 const SCAN_CHUNK: i64 = 1_000;
 
 /// A page of results and how many there are in all.
-pub struct Found {
-    pub total: i64,
-    pub items: Vec<Value>,
+struct Found {
+    total: i64,
+    items: Vec<Value>,
 }
 
-pub fn response(total: i64, start_index: i64, resources: Vec<Value>) -> Response {
+fn response(total: i64, start_index: i64, resources: Vec<Value>) -> Response {
     let body = json!({
         "schemas": [LIST_RESPONSE],
         "totalResults": total,
@@ -38,6 +38,28 @@ pub fn response(total: i64, start_index: i64, resources: Vec<Value>) -> Response
         "Resources": resources,
     });
     Scim(StatusCode::OK, body).into_response()
+}
+
+/// Lists resources of type `rt` as `query` asks, each projected.
+pub async fn answer(
+    state: &AppState,
+    tenant: &Tenant,
+    query: ListQuery,
+    rt: ResourceType,
+) -> Result<Response, ScimFailure> {
+    let Found { total, items } = match rt {
+        ResourceType::User => users(state, tenant, &query).await?,
+        ResourceType::Group => groups(state, tenant, &query).await?,
+    };
+    let p = &query.projection;
+    let resources = items
+        .into_iter()
+        .map(|mut v| {
+            iic_domain::scim::projection::project(&mut v, &p.attributes, &p.excluded, rt);
+            v
+        })
+        .collect();
+    Ok(response(total, query.start_index, resources))
 }
 
 /// The 1-based window `[start, start + count)` of `all`.
@@ -56,7 +78,7 @@ fn too_costly(state: &AppState, kind: &str, indexed: &str) -> ScimFailure {
 }
 
 /// Users matching the query's filter, the page it asks for, and the total.
-pub async fn users(state: &AppState, tenant: &Tenant, q: &ListQuery) -> Result<Found, ScimFailure> {
+async fn users(state: &AppState, tenant: &Tenant, q: &ListQuery) -> Result<Found, ScimFailure> {
     let store = tenant.store_id();
     let Some(filter) = &q.filter else {
         let (total, _) = state.store.directory_counts(store).await?;
@@ -176,11 +198,7 @@ async fn render_groups(
 }
 
 /// Groups matching the query's filter, the page it asks for, and the total.
-pub async fn groups(
-    state: &AppState,
-    tenant: &Tenant,
-    q: &ListQuery,
-) -> Result<Found, ScimFailure> {
+async fn groups(state: &AppState, tenant: &Tenant, q: &ListQuery) -> Result<Found, ScimFailure> {
     let store = tenant.store_id();
     let with_members = needs_members(&q.projection, q.filter.as_ref());
     let Some(filter) = &q.filter else {

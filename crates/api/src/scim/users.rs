@@ -2,7 +2,7 @@
 
 use super::auth::Tenant;
 use super::body;
-use super::listing::{self, Found};
+use super::listing;
 use super::query::{parse_list, parse_projection};
 use super::reply::{self, not_found, ScimFailure};
 use crate::envelope::RawBody;
@@ -128,7 +128,8 @@ pub async fn list(
     tenant: Tenant,
     uri: Uri,
 ) -> Result<Response, ScimFailure> {
-    answer_list(&state, &tenant, parse_list(uri.query())?).await
+    let query = parse_list(uri.query())?;
+    listing::answer(&state, &tenant, query, ResourceType::User).await
 }
 
 /// `POST /Users/.search` (RFC 7644 §3.4.3).
@@ -138,28 +139,7 @@ pub async fn search(
     Extension(raw): Extension<RawBody>,
 ) -> Result<Response, ScimFailure> {
     let query = super::query::parse_search(&body::json(&raw)?)?;
-    answer_list(&state, &tenant, query).await
-}
-
-async fn answer_list(
-    state: &AppState,
-    tenant: &Tenant,
-    query: super::query::ListQuery,
-) -> Result<Response, ScimFailure> {
-    let Found { total, items } = listing::users(state, tenant, &query).await?;
-    let resources = items
-        .into_iter()
-        .map(|mut v| {
-            iic_domain::scim::projection::project(
-                &mut v,
-                &query.projection.attributes,
-                &query.projection.excluded,
-                ResourceType::User,
-            );
-            v
-        })
-        .collect();
-    Ok(listing::response(total, query.start_index, resources))
+    listing::answer(&state, &tenant, query, ResourceType::User).await
 }
 
 /// What a write does to `active` when the new representation has none.
