@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Groups one identity store may hold.
     #[arg(long, env = "IIC_GROUPS_QUOTA")]
     pub groups_quota: Option<i64>,
+    /// Stores up to this many users (groups) have SCIM filters no index answers matched over
+    /// every one; larger stores refuse them as too costly.
+    #[arg(long, env = "IIC_SCIM_SCAN_LIMIT")]
+    pub scim_scan_limit: Option<i64>,
     /// Permission sets one instance may hold.
     #[arg(long, env = "IIC_PERMISSION_SETS_QUOTA")]
     pub permission_sets_quota: Option<i64>,
@@ -137,6 +141,7 @@ struct FileConfig {
     log_format: Option<String>,
     users_quota: Option<i64>,
     groups_quota: Option<i64>,
+    scim_scan_limit: Option<i64>,
     account_creation_delay_ms: Option<i64>,
     system_policies_file: Option<PathBuf>,
     permission_sets_quota: Option<i64>,
@@ -173,6 +178,7 @@ pub struct Config {
     pub log_json: bool,
     pub users_quota: i64,
     pub groups_quota: i64,
+    pub scim_scan_limit: i64,
     pub account_creation_delay_ms: i64,
     pub system_policies_file: Option<PathBuf>,
     pub permission_sets_quota: i64,
@@ -247,6 +253,10 @@ impl Config {
         iic_domain::validate::simple_id("region", &region, 64).map_err(|e| e.message)?;
         let users_quota = args.users_quota.or(file.users_quota).unwrap_or(100_000);
         let groups_quota = args.groups_quota.or(file.groups_quota).unwrap_or(100_000);
+        let scim_scan_limit = args
+            .scim_scan_limit
+            .or(file.scim_scan_limit)
+            .unwrap_or(10_000);
         let account_creation_delay_ms = args
             .account_creation_delay_ms
             .or(file.account_creation_delay_ms)
@@ -277,6 +287,7 @@ impl Config {
         for (name, v) in [
             ("users_quota", users_quota),
             ("groups_quota", groups_quota),
+            ("scim_scan_limit", scim_scan_limit),
             ("permission_sets_quota", permission_sets_quota),
             ("policies_per_set", policies_per_set),
             ("max_requests_in_flight", max_requests_in_flight),
@@ -336,6 +347,7 @@ impl Config {
             log_json,
             users_quota,
             groups_quota,
+            scim_scan_limit,
             account_creation_delay_ms,
             system_policies_file: args
                 .system_policies_file

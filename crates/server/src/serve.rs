@@ -17,6 +17,7 @@ pub async fn run(config: Config) -> Result<(), String> {
     let limits = Limits {
         users_quota: config.users_quota,
         groups_quota: config.groups_quota,
+        scim_scan_limit: config.scim_scan_limit,
         account_creation_delay_ms: config.account_creation_delay_ms,
         permission_sets_quota: config.permission_sets_quota,
         policies_per_set: config.policies_per_set,
