@@ -216,3 +216,64 @@ fn external_ids_of_other_issuers_survive_a_change() {
     let removed = with_external_id(ids, "t-1", None);
     assert_eq!(removed.len(), 1);
 }
+
+/// Users of random shape (attributes present or not, in any letter case, values from a small
+/// alphabet that includes non-ASCII letters) read, render and read back to the same profile.
+#[test]
+fn what_is_read_renders_back_to_the_same_user() {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let alphabet: Vec<char> = "abcXYZ09 ._-éß漢".chars().collect();
+    let mut text = |rng: &mut rand::rngs::ThreadRng| -> String {
+        let n = rng.gen_range(1..8);
+        (0..n)
+            .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+            .collect()
+    };
+    let optional = [
+        "nickName",
+        "title",
+        "userType",
+        "locale",
+        "timezone",
+        "preferredLanguage",
+        "profileUrl",
+    ];
+    let mut read_ok = 0;
+    for _ in 0..2_000 {
+        let mut u = entra_user();
+        for key in optional {
+            if rng.gen_bool(0.5) {
+                u[key] = json!(text(&mut rng));
+            }
+        }
+        if rng.gen_bool(0.3) {
+            u["phoneNumbers"] = json!([{"value": text(&mut rng), "type": "work"}]);
+        }
+        if rng.gen_bool(0.3) {
+            u["addresses"] = json!([{"locality": text(&mut rng), "primary": rng.gen_bool(0.5)}]);
+        }
+        if rng.gen_bool(0.3) {
+            u["active"] = json!(rng.gen_bool(0.5));
+        }
+        if rng.gen_bool(0.3) {
+            u.as_object_mut().map(|m| m.remove(ENTERPRISE_USER));
+        }
+        u["displayName"] = json!(text(&mut rng));
+        let Ok(read) = user_from_scim(&u) else {
+            continue;
+        };
+        read_ok += 1;
+        let mut user = stored(
+            read.profile.clone(),
+            read.active.unwrap_or(true),
+            Vec::new(),
+        );
+        user.active_assigned = read.active.is_some();
+        user.external_ids = with_external_id(Vec::new(), "t-1", read.external_id.as_deref());
+        let shown = user_to_scim(&user, origin());
+        let again = user_from_scim(&shown).unwrap_or_else(|e| panic!("{e}: {shown}"));
+        assert_eq!(again, read, "{shown}");
+    }
+    assert!(read_ok > 1_000, "only {read_ok} generated users were valid");
+}
