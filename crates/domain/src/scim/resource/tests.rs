@@ -224,7 +224,7 @@ fn what_is_read_renders_back_to_the_same_user() {
     use rand::Rng;
     let mut rng = rand::thread_rng();
     let alphabet: Vec<char> = "abcXYZ09 ._-éß漢".chars().collect();
-    let mut text = |rng: &mut rand::rngs::ThreadRng| -> String {
+    let text = |rng: &mut rand::rngs::ThreadRng| -> String {
         let n = rng.gen_range(1..8);
         (0..n)
             .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
