@@ -36,6 +36,13 @@ def test_healthz_needs_no_signature(server):
     assert HEX32.match(r.headers["X-Request-Id"])
 
 
+def test_readyz_says_the_database_answers_with_the_current_schema(server):
+    r = requests.get(server.url + "/readyz", timeout=5)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"status": "ready"}
+    assert HEX32.match(r.headers["X-Request-Id"])
+
+
 def test_bootstrap_credentials_file(server):
     path = os.path.join(server.data_dir, "bootstrap-credentials.json")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -366,3 +366,16 @@ async fn a_caller_check_denial_carries_the_action_of_the_table() {
         assert_eq!(ctx.path, path, "{operation}");
     }
 }
+
+#[tokio::test]
+async fn readyz_answers_when_the_database_does() {
+    let f = fixture().await;
+    let req = Request::builder()
+        .uri("/readyz")
+        .body(Body::empty())
+        .expect("request");
+    let (s, b, rid) = call(&f.app, req).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "ready");
+    assert!(!rid.is_empty());
+}

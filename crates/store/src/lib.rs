@@ -109,6 +109,14 @@ pub async fn open_in_schema(url: &str, schema: Option<&str>) -> StoreResult<Shar
 }
 
 impl Store {
+    /// Whether the database answers and its schema is the one this code writes.
+    pub async fn ready(&self) -> StoreResult<bool> {
+        let version = self
+            .read("schema_version", async |db| schema::version(db).await)
+            .await?;
+        Ok(version == schema::VERSION)
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self.backend.dialect() {
             Dialect::Sqlite => "sqlite",

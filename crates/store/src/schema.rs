@@ -4,7 +4,7 @@
 //! key in place) is given per dialect. Append a migration; never edit one that has shipped.
 
 use crate::db::{Db, Dialect, Serialize, Sql};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 
 enum Migration {
     /// One text for both databases, with dialect tokens.
@@ -595,12 +595,24 @@ const MIGRATIONS: &[Migration] = &[
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the schema up to [`VERSION`], in one transaction; several servers starting at once
-/// take turns.
+/// take turns. A schema newer than this code knows is refused: an older server would write
+/// rows the newer one no longer reads as it expects.
 pub(crate) async fn migrate(db: &mut Db<'_>) -> StoreResult<()> {
     let dialect = db.dialect();
     db.serialize(Serialize::Schema).await?;
     db.batch(&render(TRACKING, dialect)).await?;
     let current: i64 = db.query_one(&CURRENT, &[]).await?;
+    if current > VERSION {
+        return Err(StoreError::Backend {
+            operation: "migrate",
+            statement: None,
+            source: format!(
+                "the database schema is at version {current}, newer than this iic knows \
+                 ({VERSION}); run the newer iic, or restore a backup taken before the upgrade"
+            )
+            .into(),
+        });
+    }
     for (version, migration) in (1..).zip(MIGRATIONS) {
         if version > current {
             db.batch(&migration.text(dialect)).await?;
@@ -609,6 +621,11 @@ pub(crate) async fn migrate(db: &mut Db<'_>) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+/// The version the schema is at.
+pub(crate) async fn version(db: &mut Db<'_>) -> StoreResult<i64> {
+    db.query_one(&CURRENT, &[]).await
 }
 
 #[cfg(test)]

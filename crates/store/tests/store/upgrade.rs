@@ -733,3 +733,61 @@ async fn postgres_schema(admin: &tokio_postgres::Client, schema: &str) -> Vec<St
     }
     out
 }
+
+/// A database migrated by a newer iic (a schema version this code does not know) is refused at
+/// open, with a message that says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_database_of_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("newer.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = iic_store::open(&url).await.expect("new");
+    assert!(store.ready().await.expect("ready"));
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .expect("open")
+        .execute_batch("INSERT INTO schema_migrations VALUES (999999, 0)")
+        .expect("a newer migration");
+    let refused = iic_store::open(&url).await.err().expect("refused");
+    assert!(
+        refused.to_string().contains("newer than this iic knows"),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_of_a_newer_schema_is_refused() {
+    let Some((url, admin)) = postgres_admin().await else {
+        return;
+    };
+    let schema = format!("iic_newer_{}", unique());
+    let outcome = catch_unwind(async {
+        let store = iic_store::open_in_schema(&url, Some(&schema))
+            .await
+            .expect("new");
+        assert!(store.ready().await.expect("ready"));
+        drop(store);
+        admin
+            .batch_execute(&format!(
+                "INSERT INTO {schema}.schema_migrations VALUES (999999, 0)"
+            ))
+            .await
+            .expect("a newer migration");
+        let refused = iic_store::open_in_schema(&url, Some(&schema))
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            refused.to_string().contains("newer than this iic knows"),
+            "{refused}"
+        );
+    })
+    .await;
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .expect("drop schema");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
