@@ -169,8 +169,7 @@ async fn scan_users(
 
 /// Whether members must be read: they are returned, or the filter looks at them.
 fn needs_members(projection: &Projection, filter: Option<&Filter>) -> bool {
-    projection.returns("members")
-        || filter.is_some_and(|f| f.to_string().to_ascii_lowercase().contains("members"))
+    projection.returns("members") || filter.is_some_and(|f| f.reads_attribute("members"))
 }
 
 async fn render_groups(

@@ -30,6 +30,20 @@ pub enum Filter {
     },
 }
 
+impl Filter {
+    /// Whether the filter looks at the top-level attribute `name` (in any case and schema). The
+    /// paths inside a value path's brackets are its sub-attributes, not top-level ones.
+    pub fn reads_attribute(&self, name: &str) -> bool {
+        match self {
+            Filter::Present(path)
+            | Filter::Compare { path, .. }
+            | Filter::ValuePath { path, .. } => path.name.eq_ignore_ascii_case(name),
+            Filter::Not(inner) => inner.reads_attribute(name),
+            Filter::And(items) | Filter::Or(items) => items.iter().any(|f| f.reads_attribute(name)),
+        }
+    }
+}
+
 /// The comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
@@ -186,5 +200,21 @@ mod tests {
         assert_eq!(CompareOp::from_keyword("pr"), None);
         assert!(CompareOp::Le.is_ordering() && !CompareOp::Eq.is_ordering());
         assert!(CompareOp::Ew.is_substring() && !CompareOp::Ne.is_substring());
+    }
+
+    #[test]
+    fn attributes_a_filter_reads() {
+        let parse = |t: &str| crate::scim::parse_filter(t).expect(t);
+        assert!(parse(r#"members[value eq "u"]"#).reads_attribute("members"));
+        assert!(
+            parse(r#"displayName eq "x" and not (MEMBERS.value pr)"#).reads_attribute("members")
+        );
+        assert!(
+            parse(r#"urn:ietf:params:scim:schemas:core:2.0:Group:members.value eq "u""#)
+                .reads_attribute("members")
+        );
+        // A value that names it, or a sub-attribute of the same name, is not the attribute.
+        assert!(!parse(r#"displayName eq "members""#).reads_attribute("members"));
+        assert!(!parse(r#"emails[members eq "x"]"#).reads_attribute("members"));
     }
 }
